@@ -1,0 +1,42 @@
+# huntsql — `make help` lists the targets.
+# cgo is required (DuckDB). duckdb-go's Arrow API needs the duckdb_arrow tag in
+# every build, test and benchmark.
+GO        ?= go
+TAGS      := duckdb_arrow
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -X huntsql/internal/cli.version=$(VERSION)
+BIN       := bin/huntsql
+DEMO      := .demo
+FUZZTIME  ?= 30s
+BENCH_EVENTS ?= 1000000
+
+export CGO_ENABLED := 1
+
+.PHONY: help build test demo bench fuzz vet clean
+
+help: ## list targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
+
+build: ## build bin/huntsql
+	$(GO) build -tags $(TAGS) -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/huntsql
+
+test: ## run every test (UPDATE_GOLDEN=1 refreshes golden files)
+	$(GO) vet -tags $(TAGS) ./...
+	$(GO) test -tags $(TAGS) -count=1 ./...
+
+demo: build ## load the bundled fixtures and query them
+	rm -rf $(DEMO)
+	$(BIN) load --archive $(DEMO)/archive fixtures/demo
+	$(BIN) query --archive $(DEMO)/archive \
+	  'SELECT "host.name", "host.os.type", count(*) AS events, min("@timestamp") AS first, max("@timestamp") AS last FROM events GROUP BY ALL ORDER BY ALL'
+
+bench: build ## load benchmark vs DuckDB read_json (BENCH_EVENTS=1000000)
+	$(GO) run -tags $(TAGS) ./internal/bench -bin $(BIN) -events $(BENCH_EVENTS) -dir .bench
+
+fuzz: ## run each fuzz target for FUZZTIME (default 30s)
+	$(GO) test -tags $(TAGS) -run '^$$' -fuzz '^FuzzSplitter$$' -fuzztime $(FUZZTIME) ./loader/ecs
+	$(GO) test -tags $(TAGS) -run '^$$' -fuzz '^FuzzNormalize$$' -fuzztime $(FUZZTIME) ./loader/ecs
+	$(GO) test -tags $(TAGS) -run '^$$' -fuzz '^FuzzTimestamp$$' -fuzztime $(FUZZTIME) ./loader/timestamp
+
+clean: ## remove build and demo output
+	rm -rf bin $(DEMO) .bench

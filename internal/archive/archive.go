@@ -1,0 +1,288 @@
+// Package archive owns the on-disk layout of a huntsql archive and its manifest.
+//
+// Layout:
+//
+//	ARCHIVE/
+//	  manifest.json                          the commit log: which files and inputs are in
+//	  events/date=YYYY-MM-DD/part-*.parquet  immutable Parquet files, Hive-partitioned by UTC date
+//	  _rejects/LOAD_ID.ndjson                rejected records, verbatim, with their reasons
+//	  .lock                                  held by the one writer
+//
+// The manifest is the source of truth: a Parquet file is part of the archive only
+// once a manifest commit names it. Commits replace manifest.json atomically
+// (temp file, fsync, rename, fsync of the directory), so a writer killed at any
+// moment leaves the previous manifest in force; files it wrote but never committed
+// are invisible to readers and are deleted by the next writer.
+package archive
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+)
+
+const (
+	ManifestName = "manifest.json"
+	EventsDir    = "events"
+	RejectsDir   = "_rejects"
+	lockName     = ".lock"
+
+	// DirPerm and FilePerm: logs are sensitive, so the archive is private to its owner.
+	DirPerm  fs.FileMode = 0o700
+	FilePerm fs.FileMode = 0o600
+
+	formatVersion = 1
+)
+
+// Manifest is the archive's committed state.
+type Manifest struct {
+	Version int     `json:"version"`
+	Files   []File  `json:"files"`
+	Inputs  []Input `json:"inputs"`
+	Loads   []Load  `json:"loads"`
+}
+
+// File is one committed Parquet file.
+type File struct {
+	Path   string    `json:"path"` // relative to the archive root, slash-separated
+	Date   string    `json:"date"` // partition, YYYY-MM-DD
+	Rows   int64     `json:"rows"`
+	MinTS  time.Time `json:"min_ts"`
+	MaxTS  time.Time `json:"max_ts"`
+	LoadID string    `json:"load_id"`
+	// Inputs lists the SHA-256 of every input with rows in this file, so that a
+	// forced reload can find and rewrite exactly the files it supersedes.
+	Inputs []string `json:"inputs"`
+}
+
+// Input is one loaded input, identified by the SHA-256 of its bytes.
+type Input struct {
+	SHA256   string `json:"sha256"`
+	Path     string `json:"path"`
+	Size     int64  `json:"size"`
+	LoadID   string `json:"load_id"`
+	Format   string `json:"format"`
+	Records  int64  `json:"records"`
+	Archived int64  `json:"archived"`
+	Rejected int64  `json:"rejected"`
+	// Error is set when the input could not be read to its end (for example a
+	// truncated gzip stream): the records before the error are archived.
+	Error string `json:"error,omitempty"`
+}
+
+// Load is one completed `huntsql load`.
+type Load struct {
+	ID       string    `json:"id"`
+	Started  time.Time `json:"started"`
+	Finished time.Time `json:"finished"`
+	Version  string    `json:"huntsql_version"`
+	Events   int64     `json:"events"`
+	Rejected int64     `json:"rejected"`
+	Rejects  string    `json:"rejects,omitempty"` // relative path of the rejects file
+}
+
+// Archive is an archive directory.
+type Archive struct {
+	Root string // absolute
+}
+
+// Open returns the archive at dir (which need not exist yet).
+func Open(dir string) (*Archive, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("archive path %q: %w", dir, err)
+	}
+	return &Archive{Root: abs}, nil
+}
+
+// Path returns the absolute path of a slash-separated archive-relative path.
+func (a *Archive) Path(rel string) string {
+	return filepath.Join(a.Root, filepath.FromSlash(rel))
+}
+
+// Exists reports whether the archive has a committed manifest.
+func (a *Archive) Exists() bool {
+	_, err := os.Stat(a.Path(ManifestName))
+	return err == nil
+}
+
+// ErrNoArchive is returned when reading an archive that has never been loaded.
+var ErrNoArchive = errors.New("no huntsql archive here")
+
+// ReadManifest reads the committed manifest. A missing manifest is an empty archive
+// when allowMissing is set, ErrNoArchive otherwise.
+func (a *Archive) ReadManifest(allowMissing bool) (*Manifest, error) {
+	b, err := os.ReadFile(a.Path(ManifestName))
+	if errors.Is(err, fs.ErrNotExist) {
+		if allowMissing {
+			return &Manifest{Version: formatVersion}, nil
+		}
+		return nil, fmt.Errorf("%w: %s has no %s (run `huntsql load` first, or point --archive at an archive)", ErrNoArchive, a.Root, ManifestName)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read manifest: %w", err)
+	}
+	var m Manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("manifest %s is damaged: %w", a.Path(ManifestName), err)
+	}
+	if m.Version != formatVersion {
+		return nil, fmt.Errorf("manifest %s has format version %d; this huntsql reads version %d", a.Path(ManifestName), m.Version, formatVersion)
+	}
+	return &m, nil
+}
+
+// InputBySHA returns the committed input with that hash, if any.
+func (m *Manifest) InputBySHA(sha string) (Input, bool) {
+	for _, in := range m.Inputs {
+		if in.SHA256 == sha {
+			return in, true
+		}
+	}
+	return Input{}, false
+}
+
+// Commit atomically replaces the manifest with m.
+func (a *Archive) Commit(m *Manifest) error {
+	m.Version = formatVersion
+	slices.SortFunc(m.Files, func(x, y File) int { return strings.Compare(x.Path, y.Path) })
+	b, err := json.MarshalIndent(m, "", " ")
+	if err != nil {
+		return err
+	}
+	return WriteFileAtomic(a.Path(ManifestName), append(b, '\n'))
+}
+
+// WriteFileAtomic writes data to path through a temporary file in the same
+// directory, fsyncs it, renames it into place and fsyncs the directory.
+func WriteFileAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, DirPerm); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp) // no-op after a successful rename
+	if err := f.Chmod(FilePerm); err != nil {
+		f.Close()
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("sync %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	return SyncDir(dir)
+}
+
+// SyncDir fsyncs a directory so that renames inside it are durable.
+func SyncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil && !errors.Is(err, syscall.EINVAL) {
+		return err
+	}
+	return nil
+}
+
+// Lock is the exclusive writer lock of an archive.
+type Lock struct{ f *os.File }
+
+// ErrLocked is returned when another process holds the writer lock.
+var ErrLocked = errors.New("archive is locked by another huntsql load")
+
+// LockWriter takes the writer lock without waiting.
+func (a *Archive) LockWriter() (*Lock, error) {
+	if err := os.MkdirAll(a.Root, DirPerm); err != nil {
+		return nil, fmt.Errorf("create archive %s: %w", a.Root, err)
+	}
+	f, err := os.OpenFile(a.Path(lockName), os.O_CREATE|os.O_RDWR, FilePerm)
+	if err != nil {
+		return nil, fmt.Errorf("open lock: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, fmt.Errorf("%w (%s): wait for it to finish and retry", ErrLocked, a.Root)
+		}
+		return nil, fmt.Errorf("lock %s: %w", a.Root, err)
+	}
+	return &Lock{f: f}, nil
+}
+
+// Unlock releases the writer lock.
+func (l *Lock) Unlock() error {
+	if l == nil || l.f == nil {
+		return nil
+	}
+	err := l.f.Close() // closing releases the flock
+	l.f = nil
+	return err
+}
+
+// RemoveUncommitted deletes Parquet and rejects files that no committed manifest
+// names: leftovers of a load that was killed. Call it holding the writer lock.
+func (a *Archive) RemoveUncommitted(m *Manifest) (removed int, err error) {
+	keep := make(map[string]bool, len(m.Files)+len(m.Loads))
+	for _, f := range m.Files {
+		keep[f.Path] = true
+	}
+	for _, l := range m.Loads {
+		if l.Rejects != "" {
+			keep[l.Rejects] = true
+		}
+	}
+	for _, sub := range []string{EventsDir, RejectsDir} {
+		root := a.Path(sub)
+		err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				if errors.Is(err, fs.ErrNotExist) {
+					return nil
+				}
+				return err
+			}
+			if d.IsDir() {
+				return nil
+			}
+			rel, _ := filepath.Rel(a.Root, p)
+			if !keep[filepath.ToSlash(rel)] {
+				if err := os.Remove(p); err != nil {
+					return err
+				}
+				removed++
+			}
+			return nil
+		})
+		if err != nil {
+			return removed, fmt.Errorf("clean uncommitted files: %w", err)
+		}
+	}
+	return removed, nil
+}
+
+// PartitionDir is the Hive partition directory of a UTC date.
+func PartitionDir(date string) string {
+	return EventsDir + "/date=" + date
+}

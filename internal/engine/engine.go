@@ -1,0 +1,177 @@
+// Package engine owns huntsql's embedded DuckDB: it opens the database with the
+// project's settings, lays the archive's views over the committed Parquet files,
+// and is the only package that imports duckdb-go.
+//
+// DuckDB temporary views live on one connection, so an Engine holds exactly one
+// *sql.Conn and every statement goes through it.
+package engine
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/duckdb/duckdb-go/v2"
+
+	"huntsql/internal/archive"
+	schema "huntsql/sql"
+)
+
+// Options tune the embedded database.
+type Options struct {
+	Threads     int    // 0: all cores
+	MemoryLimit string // DuckDB size, e.g. "2GB"; empty: DuckDB's default (80% of RAM)
+	TempDir     string // spill directory; empty: DuckDB's default
+}
+
+// Engine is one DuckDB database with one connection.
+type Engine struct {
+	db   *sql.DB
+	conn *sql.Conn
+}
+
+// Open starts an in-memory DuckDB with huntsql's settings.
+func Open(ctx context.Context, opts Options) (*Engine, error) {
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		return nil, fmt.Errorf("open duckdb: %w", err)
+	}
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open duckdb connection: %w", err)
+	}
+	e := &Engine{db: db, conn: conn}
+	threads := opts.Threads
+	if threads <= 0 {
+		threads = runtime.NumCPU()
+	}
+	settings := []string{
+		// Windows and days are UTC everywhere (spec §1): never the laptop's zone.
+		"SET TimeZone = 'UTC'",
+		fmt.Sprintf("SET threads = %d", threads),
+		"SET enable_progress_bar = false",
+	}
+	if opts.MemoryLimit != "" {
+		settings = append(settings, "SET memory_limit = "+Quote(opts.MemoryLimit))
+	}
+	if opts.TempDir != "" {
+		settings = append(settings, "SET temp_directory = "+Quote(opts.TempDir))
+	}
+	for _, s := range settings {
+		if _, err := conn.ExecContext(ctx, s); err != nil {
+			e.Close()
+			return nil, fmt.Errorf("configure duckdb (%s): %w", s, err)
+		}
+	}
+	return e, nil
+}
+
+// Close closes the connection and the database.
+func (e *Engine) Close() error {
+	return errors.Join(e.conn.Close(), e.db.Close())
+}
+
+// Conn is the engine's one connection.
+func (e *Engine) Conn() *sql.Conn { return e.conn }
+
+// Exec runs statements that return no rows.
+func (e *Engine) Exec(ctx context.Context, query string, args ...any) error {
+	_, err := e.conn.ExecContext(ctx, query, args...)
+	return err
+}
+
+// Query runs a query on the engine's connection.
+func (e *Engine) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return e.conn.QueryContext(ctx, query, args...)
+}
+
+// Quote returns s as a SQL string literal.
+func Quote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
+}
+
+// QuoteIdent returns s as a SQL identifier.
+func QuoteIdent(s string) string {
+	return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
+}
+
+// WriteParquet writes one Arrow record batch to a Parquet file through DuckDB's
+// writer (zstd), keeping row order. The batch is handed to DuckDB through the
+// Arrow C stream interface, without a copy.
+func (e *Engine) WriteParquet(ctx context.Context, rec arrow.RecordBatch, path string) error {
+	return e.conn.Raw(func(dc any) error {
+		ar, err := duckdb.NewArrowFromConn(dc.(driver.Conn))
+		if err != nil {
+			return err
+		}
+		rdr, err := array.NewRecordReader(rec.Schema(), []arrow.RecordBatch{rec})
+		if err != nil {
+			return err
+		}
+		defer rdr.Release()
+		release, err := ar.RegisterView(rdr, "huntsql_batch")
+		if err != nil {
+			return fmt.Errorf("register arrow batch: %w", err)
+		}
+		defer release()
+		q := "COPY huntsql_batch TO " + Quote(path) +
+			" (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)"
+		if _, err := dc.(driver.ExecerContext).ExecContext(ctx, q, nil); err != nil {
+			return fmt.Errorf("write parquet %s: %w", path, err)
+		}
+		return nil
+	})
+}
+
+// ArchiveViews creates the archive's views over the files the manifest commits.
+// files selects a subset (nil: all committed files).
+func (e *Engine) ArchiveViews(ctx context.Context, a *archive.Archive, files []archive.File) error {
+	for _, stmt := range ViewSQL(a, files) {
+		if err := e.Exec(ctx, stmt); err != nil {
+			return fmt.Errorf("create views: %w", err)
+		}
+	}
+	return nil
+}
+
+// ViewSQL returns the statements that define the archive's views over files
+// (absolute paths), so that any DuckDB client can run them.
+func ViewSQL(a *archive.Archive, files []archive.File) []string {
+	var src string
+	if len(files) == 0 {
+		src = emptyEvents()
+	} else {
+		var b strings.Builder
+		b.WriteString("SELECT * FROM read_parquet([")
+		for i, f := range files {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(Quote(a.Path(f.Path)))
+		}
+		b.WriteString("], hive_partitioning = false)")
+		src = b.String()
+	}
+	return append([]string{"CREATE OR REPLACE TEMP VIEW events AS " + src}, schema.Views...)
+}
+
+// emptyEvents is a typed, empty events relation for an archive with no files yet.
+func emptyEvents() string {
+	var b strings.Builder
+	b.WriteString("SELECT ")
+	for i, f := range schema.Fields {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "CAST(NULL AS %s) AS %s", f.Kind, QuoteIdent(f.Name))
+	}
+	b.WriteString(" WHERE false")
+	return b.String()
+}

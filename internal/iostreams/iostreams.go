@@ -1,0 +1,46 @@
+// Package iostreams carries a command's standard streams and what it knows
+// about them: results go to Out, progress and logs to ErrOut, progress only when
+// ErrOut is a terminal.
+package iostreams
+
+import (
+	"bytes"
+	"io"
+	"os"
+
+	"github.com/mattn/go-isatty"
+)
+
+// IOStreams are the streams of one command invocation.
+type IOStreams struct {
+	In     io.Reader
+	Out    io.Writer
+	ErrOut io.Writer
+
+	stderrTTY bool
+	stdoutTTY bool
+}
+
+// System returns the process's streams.
+func System() *IOStreams {
+	return &IOStreams{
+		In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr,
+		stdoutTTY: isatty.IsTerminal(os.Stdout.Fd()),
+		stderrTTY: isatty.IsTerminal(os.Stderr.Fd()),
+	}
+}
+
+// Test returns streams backed by buffers, for tests.
+func Test(stdin string) (*IOStreams, *bytes.Buffer, *bytes.Buffer) {
+	out, errOut := &bytes.Buffer{}, &bytes.Buffer{}
+	return &IOStreams{In: bytes.NewBufferString(stdin), Out: out, ErrOut: errOut}, out, errOut
+}
+
+// ShowProgress reports whether progress should be drawn on ErrOut.
+func (s *IOStreams) ShowProgress() bool { return s.stderrTTY && os.Getenv("TERM") != "dumb" }
+
+// IsStdoutTTY reports whether results go to a terminal.
+func (s *IOStreams) IsStdoutTTY() bool { return s.stdoutTTY }
+
+// SetTTY overrides terminal detection (tests).
+func (s *IOStreams) SetTTY(stdout, stderr bool) { s.stdoutTTY, s.stderrTTY = stdout, stderr }

@@ -1,0 +1,245 @@
+// Package results prints query results as an aligned table, CSV or JSON, with
+// one rendering of values shared by every command: timestamps as RFC 3339 UTC,
+// lists as JSON arrays, NULL as JSON null.
+package results
+
+import (
+	"database/sql"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/big"
+	"reflect"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Formats.
+const (
+	Table  = "table"
+	CSV    = "csv"
+	JSON   = "json"
+	NDJSON = "ndjson"
+)
+
+// Formats lists the accepted --format values.
+var Formats = []string{Table, CSV, JSON, NDJSON}
+
+// Set is a fully read result.
+type Set struct {
+	Columns []string
+	Rows    [][]any
+}
+
+// Read reads all rows.
+func Read(rows *sql.Rows) (*Set, error) {
+	cols, err := rows.Columns()
+	if err != nil {
+		return nil, err
+	}
+	s := &Set{Columns: cols}
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, err
+		}
+		s.Rows = append(s.Rows, vals)
+	}
+	return s, rows.Err()
+}
+
+// Write prints the set in a format. maxWidth bounds table cells (0: no bound).
+func (s *Set) Write(w io.Writer, format string, maxWidth int) error {
+	switch format {
+	case Table:
+		return s.writeTable(w, maxWidth)
+	case CSV:
+		cw := csv.NewWriter(w)
+		cw.Write(s.Columns)
+		for _, r := range s.Rows {
+			rec := make([]string, len(r))
+			for i, v := range r {
+				if v != nil {
+					rec[i] = Text(v)
+				}
+			}
+			cw.Write(rec)
+		}
+		cw.Flush()
+		return cw.Error()
+	case JSON, NDJSON:
+		if format == JSON {
+			if _, err := io.WriteString(w, "["); err != nil {
+				return err
+			}
+		}
+		for i, r := range s.Rows {
+			b, err := s.rowJSON(r)
+			if err != nil {
+				return err
+			}
+			sep := "\n"
+			if format == JSON {
+				sep = "\n  "
+				if i > 0 {
+					sep = ",\n  "
+				}
+				_, err = io.WriteString(w, sep)
+				sep = ""
+			}
+			if err == nil {
+				_, err = w.Write(b)
+			}
+			if err == nil && sep != "" {
+				_, err = io.WriteString(w, sep)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		if format == JSON {
+			end := "]\n"
+			if len(s.Rows) > 0 {
+				end = "\n]\n"
+			}
+			_, err := io.WriteString(w, end)
+			return err
+		}
+		return nil
+	}
+	return fmt.Errorf("unknown format %q (want one of %s)", format, strings.Join(Formats, ", "))
+}
+
+// rowJSON renders a row as an object with keys in column order.
+func (s *Set) rowJSON(r []any) ([]byte, error) {
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, c := range s.Columns {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		k, _ := json.Marshal(c)
+		b.Write(k)
+		b.WriteByte(':')
+		v, err := json.Marshal(JSONValue(r[i]))
+		if err != nil {
+			return nil, err
+		}
+		b.Write(v)
+	}
+	b.WriteByte('}')
+	return []byte(b.String()), nil
+}
+
+// JSONValue converts a scanned DuckDB value to what JSON should show.
+func JSONValue(v any) any {
+	switch x := v.(type) {
+	case nil:
+		return nil
+	case time.Time:
+		return Timestamp(x)
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = JSONValue(e)
+		}
+		return out
+	case *big.Int:
+		return json.Number(x.String())
+	case []byte:
+		return string(x)
+	}
+	if rv := reflect.ValueOf(v); rv.Kind() == reflect.Map {
+		// DuckDB MAP values arrive as a named map type.
+		out := make(map[string]any, rv.Len())
+		for it := rv.MapRange(); it.Next(); {
+			out[fmt.Sprint(it.Key().Interface())] = JSONValue(it.Value().Interface())
+		}
+		return out
+	}
+	return v
+}
+
+// Timestamp renders an instant as RFC 3339 UTC with Z, with fractional seconds
+// only when they are not zero.
+func Timestamp(t time.Time) string {
+	return t.UTC().Format("2006-01-02T15:04:05.999999999Z07:00")
+}
+
+// Text renders a value for a table cell or CSV field.
+func Text(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "NULL"
+	case string:
+		return x
+	case time.Time:
+		return Timestamp(x)
+	}
+	j := JSONValue(v)
+	switch j.(type) {
+	case []any, map[string]any:
+		b, err := json.Marshal(j) // map keys come out sorted
+		if err == nil {
+			return string(b)
+		}
+	}
+	return fmt.Sprint(j)
+}
+
+func (s *Set) writeTable(w io.Writer, maxWidth int) error {
+	cells := make([][]string, len(s.Rows))
+	width := make([]int, len(s.Columns))
+	for i, c := range s.Columns {
+		width[i] = utf8.RuneCountInString(c)
+	}
+	for r, row := range s.Rows {
+		cells[r] = make([]string, len(row))
+		for i, v := range row {
+			t := strings.NewReplacer("\n", `\n`, "\r", `\r`, "\t", `\t`).Replace(Text(v))
+			if maxWidth > 0 && utf8.RuneCountInString(t) > maxWidth {
+				t = string([]rune(t)[:maxWidth-1]) + "…"
+			}
+			cells[r][i] = t
+			width[i] = max(width[i], utf8.RuneCountInString(t))
+		}
+	}
+	var b strings.Builder
+	line := func(vals []string) {
+		for i, v := range vals {
+			if i > 0 {
+				b.WriteString("  ")
+			}
+			b.WriteString(v)
+			if i < len(vals)-1 {
+				b.WriteString(strings.Repeat(" ", width[i]-utf8.RuneCountInString(v)))
+			}
+		}
+		b.WriteByte('\n')
+	}
+	line(s.Columns)
+	rule := make([]string, len(width))
+	for i, n := range width {
+		rule[i] = strings.Repeat("-", n)
+	}
+	line(rule)
+	for _, r := range cells {
+		line(r)
+	}
+	fmt.Fprintf(&b, "(%d row%s)\n", len(s.Rows), plural(len(s.Rows)))
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}

@@ -1,0 +1,425 @@
+// Package ecs reads Elastic Common Schema JSON events — Elastic Defend, Beats and
+// Elastic Agent output, Elasticsearch exports — into archive rows.
+package ecs
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/valyala/fastjson"
+
+	"huntsql/loader/rows"
+	"huntsql/loader/timestamp"
+	schema "huntsql/sql"
+)
+
+// node is one level of the field trie: ECS names split at dots, so nested,
+// dotted and mixed keys all reach the same column.
+type node struct {
+	children map[string]*node
+	field    int // column index, or -1
+}
+
+var trie = func() *node {
+	root := &node{children: map[string]*node{}, field: -1}
+	for i, f := range schema.Fields {
+		if strings.HasPrefix(f.Name, "huntsql.") {
+			continue // provenance is ours to set, never the input's
+		}
+		n := root
+		for _, seg := range strings.Split(f.Name, ".") {
+			c := n.children[seg]
+			if c == nil {
+				c = &node{children: map[string]*node{}, field: -1}
+				n.children[seg] = c
+			}
+			n = c
+		}
+		n.field = i
+	}
+	return root
+}()
+
+// Source identifies where records come from; it fills the provenance columns.
+type Source struct {
+	File   string
+	SHA256 string
+	LoadID string
+}
+
+// Normalizer turns raw ECS JSON records into rows. It is not safe for
+// concurrent use: give each worker its own.
+type Normalizer struct {
+	p       fastjson.Parser
+	vals    []values // per column
+	touched []int    // columns the current document gave values for
+	gen     uint64
+	warn    []string
+	scratch []byte
+}
+
+// values collects what a document gives for one column; several values for
+// one column arise from arrays and from the same field spelled nested and dotted.
+type values struct {
+	strs []string
+	ints []int64
+	kv   []rows.KV
+	bad  string // a value of the wrong type (kept only in event.original)
+	gen  uint64 // the document these values belong to
+}
+
+// NewNormalizer returns a Normalizer.
+func NewNormalizer() *Normalizer {
+	return &Normalizer{vals: make([]values, len(schema.Fields))}
+}
+
+var (
+	colTS       = schema.MustIndex(schema.Timestamp)
+	colID       = schema.MustIndex("_id")
+	colIndex    = schema.MustIndex("_index")
+	colOriginal = schema.MustIndex(schema.Original)
+	colRecord   = schema.MustIndex(schema.Record)
+	colWarnings = schema.MustIndex(schema.Warnings)
+	colFile     = schema.MustIndex(schema.SourceFile)
+	colLine     = schema.MustIndex(schema.SourceLine)
+	colOffset   = schema.MustIndex(schema.SourceOffset)
+	colSHA      = schema.MustIndex(schema.InputSHA256)
+	colLoad     = schema.MustIndex(schema.LoadID)
+)
+
+// Normalize appends the row for raw to b, or returns why the record is rejected.
+func (n *Normalizer) Normalize(raw *rows.Raw, src *Source, b *rows.Batch) (reject string) {
+	data := raw.Data
+	if !utf8.Valid(data) {
+		return fmt.Sprintf("invalid UTF-8 at byte %d of the record", invalidUTF8At(data))
+	}
+	if err := fastjson.ValidateBytes(data); err != nil {
+		return "invalid JSON: " + jsonError(data, err)
+	}
+	v, err := n.p.ParseBytes(data)
+	if err != nil {
+		return "invalid JSON: " + jsonError(data, err)
+	}
+	doc, err := v.Object()
+	if err != nil {
+		return fmt.Sprintf("not a JSON object (a %s)", v.Type())
+	}
+	n.reset()
+	var hitID, hitIndex string
+	if s := doc.Get("_source"); s != nil && s.Type() == fastjson.TypeObject {
+		// An Elasticsearch hit: the event is _source; _id and _index are the hit's.
+		hitID = string(doc.Get("_id").GetStringBytes())
+		hitIndex = string(doc.Get("_index").GetStringBytes())
+		doc, _ = s.Object()
+	}
+	n.walkObject(doc, trie)
+
+	ts, reason := n.timestamp()
+	if reason != "" {
+		return reason
+	}
+	b.AddRow()
+	b.SetInt(colTS, ts)
+	if hitID != "" {
+		b.SetString(colID, hitID)
+	}
+	if hitIndex != "" {
+		b.SetString(colIndex, hitIndex)
+	}
+	original, hasOriginal := "", false
+	if n.seen(colOriginal) {
+		original, hasOriginal = n.single(schema.Original, n.vals[colOriginal].strs)
+	}
+	for _, ci := range n.touched {
+		if ci == colTS || ci == colOriginal || (ci == colID && hitID != "") || (ci == colIndex && hitIndex != "") {
+			continue
+		}
+		n.store(b, ci)
+	}
+	if hasOriginal {
+		// The input's own event.original is kept as ECS means it; the record too.
+		b.SetString(colOriginal, original)
+		b.SetString(colRecord, string(data))
+	} else {
+		b.SetString(colOriginal, string(data))
+	}
+	if len(n.warn) > 0 {
+		b.SetList(colWarnings, slices.Clone(n.warn))
+	}
+	b.SetString(colFile, src.File)
+	b.SetInt(colLine, raw.Line)
+	b.SetInt(colOffset, raw.Offset)
+	b.SetString(colSHA, src.SHA256)
+	b.SetString(colLoad, src.LoadID)
+	return ""
+}
+
+func (n *Normalizer) reset() {
+	n.gen++
+	n.touched = n.touched[:0]
+	n.warn = n.warn[:0]
+}
+
+// seen reports whether the current document gave column ci anything.
+func (n *Normalizer) seen(ci int) bool { return n.vals[ci].gen == n.gen }
+
+// touch returns column ci's values for the current document.
+func (n *Normalizer) touch(ci int) *values {
+	v := &n.vals[ci]
+	if v.gen != n.gen {
+		v.gen = n.gen
+		v.strs, v.ints, v.kv, v.bad = v.strs[:0], v.ints[:0], v.kv[:0], ""
+		n.touched = append(n.touched, ci)
+	}
+	return v
+}
+
+// walkObject visits an object whose keys continue the path at t.
+func (n *Normalizer) walkObject(o *fastjson.Object, t *node) {
+	o.Visit(func(key []byte, v *fastjson.Value) {
+		c := t
+		for len(key) > 0 && c != nil {
+			seg := key
+			if i := bytes.IndexByte(key, '.'); i >= 0 {
+				seg, key = key[:i], key[i+1:]
+			} else {
+				key = nil
+			}
+			if c.field >= 0 && schema.Fields[c.field].Kind == schema.StringMap {
+				// Inside a map column the rest of the path is the map key.
+				n.mapValue(c.field, string(seg)+dotted(key), v)
+				return
+			}
+			c = c.children[string(seg)]
+		}
+		if c != nil {
+			n.assign(c, v)
+		}
+	})
+}
+
+func dotted(rest []byte) string {
+	if len(rest) == 0 {
+		return ""
+	}
+	return "." + string(rest)
+}
+
+func (n *Normalizer) assign(c *node, v *fastjson.Value) {
+	if v.Type() == fastjson.TypeObject {
+		o, _ := v.Object()
+		if c.field >= 0 && schema.Fields[c.field].Kind == schema.StringMap {
+			n.mapObject(c.field, "", o)
+			return
+		}
+		n.walkObject(o, c)
+		return
+	}
+	if c.field < 0 {
+		return // a value where ECS has an object: kept only in event.original
+	}
+	n.add(c.field, v)
+}
+
+// add records a leaf value for column ci; arrays contribute each element.
+func (n *Normalizer) add(ci int, v *fastjson.Value) {
+	switch v.Type() {
+	case fastjson.TypeNull:
+		return
+	case fastjson.TypeArray:
+		for _, e := range v.GetArray() {
+			n.add(ci, e)
+		}
+		return
+	case fastjson.TypeObject:
+		n.touch(ci).bad = "an object"
+		return
+	}
+	f := &schema.Fields[ci]
+	vals := n.touch(ci)
+	switch f.Kind {
+	case schema.String, schema.StringList:
+		vals.strs = append(vals.strs, n.text(v))
+	case schema.Int:
+		i, ok := n.integer(v)
+		if !ok {
+			vals.bad = "not an integer: " + n.text(v)
+			return
+		}
+		vals.ints = append(vals.ints, i)
+	case schema.Time:
+		t, err := n.time(v)
+		if err != nil {
+			vals.bad = err.Error()
+			return
+		}
+		vals.ints = append(vals.ints, t)
+	case schema.StringMap:
+		vals.bad = "not an object"
+	}
+}
+
+// text is a scalar as Elasticsearch's keyword type sees it: strings as they
+// are, numbers as written, booleans as true/false.
+func (n *Normalizer) text(v *fastjson.Value) string {
+	switch v.Type() {
+	case fastjson.TypeString:
+		return string(v.GetStringBytes())
+	default:
+		n.scratch = v.MarshalTo(n.scratch[:0])
+		return string(n.scratch)
+	}
+}
+
+func (n *Normalizer) integer(v *fastjson.Value) (int64, bool) {
+	switch v.Type() {
+	case fastjson.TypeString:
+		return rows.ParseInt(string(v.GetStringBytes()))
+	case fastjson.TypeNumber:
+		n.scratch = v.MarshalTo(n.scratch[:0])
+		return rows.ParseInt(string(n.scratch))
+	}
+	return 0, false
+}
+
+func (n *Normalizer) time(v *fastjson.Value) (int64, error) {
+	switch v.Type() {
+	case fastjson.TypeString:
+		return timestamp.Parse(string(v.GetStringBytes()))
+	case fastjson.TypeNumber:
+		n.scratch = v.MarshalTo(n.scratch[:0])
+		s := string(n.scratch)
+		if us, err := timestamp.Parse(s); err == nil {
+			return us, nil
+		}
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			return 0, fmt.Errorf("unparseable number %s", s)
+		}
+		return timestamp.FromFloat(f)
+	}
+	return 0, fmt.Errorf("not a date: %s", n.text(v))
+}
+
+func (n *Normalizer) mapObject(ci int, prefix string, o *fastjson.Object) {
+	o.Visit(func(key []byte, v *fastjson.Value) {
+		n.mapValue(ci, prefix+string(key), v)
+	})
+}
+
+func (n *Normalizer) mapValue(ci int, key string, v *fastjson.Value) {
+	switch v.Type() {
+	case fastjson.TypeNull:
+	case fastjson.TypeObject:
+		o, _ := v.Object()
+		n.mapObject(ci, key+".", o)
+	default:
+		vals := n.touch(ci)
+		vals.kv = append(vals.kv, rows.KV{K: key, V: n.text(v)})
+	}
+}
+
+// timestamp resolves @timestamp, which every event must have.
+func (n *Normalizer) timestamp() (int64, string) {
+	v := &n.vals[colTS]
+	if !n.seen(colTS) {
+		return 0, "missing @timestamp"
+	}
+	if v.bad != "" {
+		return 0, "unparseable @timestamp: " + v.bad
+	}
+	slices.Sort(v.ints)
+	v.ints = slices.Compact(v.ints)
+	switch len(v.ints) {
+	case 0:
+		return 0, "missing @timestamp"
+	case 1:
+		return v.ints[0], ""
+	}
+	return 0, fmt.Sprintf("@timestamp has %d different values", len(v.ints))
+}
+
+// store writes column ci of the current row from the collected values.
+func (n *Normalizer) store(b *rows.Batch, ci int) {
+	f := &schema.Fields[ci]
+	v := &n.vals[ci]
+	if v.bad != "" {
+		n.warn = append(n.warn, f.Name+": "+v.bad+" (stored NULL)")
+	}
+	switch f.Kind {
+	case schema.StringList:
+		b.SetList(ci, slices.Clone(v.strs))
+	case schema.StringMap:
+		b.SetMap(ci, slices.Clone(v.kv))
+	case schema.String:
+		if s, ok := n.single(f.Name, v.strs); ok {
+			b.SetString(ci, s)
+		}
+	case schema.Int, schema.Time:
+		if v.bad != "" {
+			return
+		}
+		slices.Sort(v.ints)
+		v.ints = slices.Compact(v.ints)
+		switch len(v.ints) {
+		case 1:
+			b.SetInt(ci, v.ints[0])
+		case 0:
+		default:
+			n.warn = append(n.warn, fmt.Sprintf("%s: %d different values (stored NULL)", f.Name, len(v.ints)))
+		}
+	}
+}
+
+// single resolves a scalar ECS field given zero, one or several values
+// (spec §1, deviation D1): several distinct values store NULL with a warning.
+func (n *Normalizer) single(name string, strs []string) (string, bool) {
+	switch len(strs) {
+	case 0:
+		return "", false
+	case 1:
+		return strs[0], true
+	}
+	first := strs[0]
+	for _, s := range strs[1:] {
+		if s != first {
+			d := slices.Clone(strs)
+			slices.Sort(d)
+			n.warn = append(n.warn, fmt.Sprintf("%s: %d different values (stored NULL)", name, len(slices.Compact(d))))
+			return "", false
+		}
+	}
+	return first, true
+}
+
+func invalidUTF8At(b []byte) int {
+	for i := 0; i < len(b); {
+		r, size := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && size == 1 {
+			return i
+		}
+		i += size
+	}
+	return -1
+}
+
+// jsonError explains why data is not JSON. This is the rare path, so it asks
+// encoding/json, whose messages name the byte and the character.
+func jsonError(data []byte, err error) string {
+	var syn *json.SyntaxError
+	if e := json.Unmarshal(data, new(json.RawMessage)); errors.As(e, &syn) {
+		return fmt.Sprintf("%s (at byte %d of the record)", syn.Error(), syn.Offset)
+	}
+	s := err.Error()
+	s = strings.TrimPrefix(s, "cannot parse JSON: ")
+	if i := strings.Index(s, "; unparsed tail"); i >= 0 {
+		s = s[:i]
+	}
+	return s
+}

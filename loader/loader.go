@@ -1,0 +1,494 @@
+// Package loader turns event logs into archive Parquet files: it expands and
+// hashes inputs, detects compression and format by content, cuts and normalizes
+// records in parallel, writes date-partitioned files sorted by @timestamp,
+// keeps rejected records, and commits everything in one manifest update.
+//
+// The loader knows nothing of rules.
+package loader
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"huntsql/internal/archive"
+	"huntsql/internal/engine"
+	"huntsql/loader/ecs"
+	"huntsql/loader/rows"
+)
+
+// Options configure a load.
+type Options struct {
+	Archive *archive.Archive
+	Engine  *engine.Engine // writes Parquet when Writer is WriterDuckDB
+	Inputs  []string       // files, directories, "-" for stdin
+	Stdin   io.Reader
+	Force   bool // reload inputs already in the archive, replacing their rows
+
+	Workers    int // parallel normalizers; 0: one per core
+	FlushBytes int // buffered row payload that triggers writing files; 0: default
+	MaxRecord  int // largest record kept; 0: ecs.DefaultMaxRecord
+	Writer     string
+
+	Version  string
+	Progress *Progress
+	// OnProblem is called (from one goroutine) for every rejected record and
+	// every input that cannot be read.
+	OnProblem func(Problem)
+	// OnSkip is called for inputs not loaded because they are already archived.
+	OnSkip func(path, reason string)
+}
+
+// Parquet writers.
+const (
+	WriterDuckDB = "duckdb"
+	WriterArrow  = "arrow"
+)
+
+const defaultFlushBytes = 96 << 20
+
+// Progress is updated atomically while a load runs.
+type Progress struct {
+	Phase      atomic.Value // string: "hashing", "loading", "committing"
+	BytesTotal atomic.Int64
+	BytesDone  atomic.Int64
+	Records    atomic.Int64
+	Rejected   atomic.Int64
+}
+
+// Problem is a rejected record, or an input that could not be read (Line 0).
+type Problem struct {
+	File   string
+	Line   int64
+	Offset int64
+	Reason string
+	Data   []byte // the record's bytes, verbatim (a prefix when Size > len(Data))
+	Size   int64
+}
+
+func (p Problem) String() string {
+	if p.Line == 0 {
+		return fmt.Sprintf("%s: %s", p.File, p.Reason)
+	}
+	return fmt.Sprintf("%s:%d: %s (byte offset %d)", p.File, p.Line, p.Reason, p.Offset)
+}
+
+// Summary reports a finished load.
+type Summary struct {
+	LoadID      string
+	Files       int // inputs read
+	Skipped     int // inputs already in the archive
+	FailedFiles int // inputs that could not be read (wholly or in part)
+	Records     int64
+	Archived    int64
+	Rejected    int64
+	Bytes       int64 // input bytes read
+	Parquet     int   // files written
+	RejectsFile string
+	Elapsed     time.Duration
+}
+
+// Clean reports whether every input was read and every record archived.
+func (s *Summary) Clean() bool { return s.Rejected == 0 && s.FailedFiles == 0 }
+
+// Load runs one load into the archive.
+func Load(ctx context.Context, opts Options) (*Summary, error) {
+	start := time.Now()
+	if opts.Progress == nil {
+		opts.Progress = &Progress{}
+	}
+	if opts.OnProblem == nil {
+		opts.OnProblem = func(Problem) {}
+	}
+	if opts.OnSkip == nil {
+		opts.OnSkip = func(string, string) {}
+	}
+	if opts.Writer == "" {
+		opts.Writer = WriterDuckDB
+	}
+	a := opts.Archive
+	lock, err := a.LockWriter()
+	if err != nil {
+		return nil, err
+	}
+	defer lock.Unlock()
+	m, err := a.ReadManifest(true)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := a.RemoveUncommitted(m); err != nil {
+		return nil, err
+	}
+
+	l := &load{opts: opts, a: a, m: m, id: newLoadID(start), started: start}
+	defer os.RemoveAll(l.tmpDir())
+	if err := l.prepare(); err != nil {
+		return nil, err
+	}
+	if err := l.run(ctx); err != nil {
+		return nil, err
+	}
+	if err := l.commit(ctx); err != nil {
+		return nil, err
+	}
+	l.sum.Elapsed = time.Since(start)
+	return &l.sum, nil
+}
+
+func newLoadID(t time.Time) string {
+	var b [3]byte
+	rand.Read(b[:])
+	return t.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:])
+}
+
+// load is the state of one running load.
+type load struct {
+	opts    Options
+	a       *archive.Archive
+	m       *archive.Manifest
+	id      string
+	started time.Time
+
+	inputs   []*input // to read, in order
+	stats    []archive.Input
+	replaced map[string]bool // SHA-256 of inputs whose earlier rows --force replaces
+	files    []archive.File
+	seq      int
+	rejects  *rejectsWriter
+	sum      Summary
+}
+
+func (l *load) tmpDir() string { return l.a.Path(".tmp-" + l.id) }
+
+// prepare expands, hashes and de-duplicates the inputs.
+func (l *load) prepare() error {
+	p := l.opts.Progress
+	p.Phase.Store("hashing")
+	all, err := expand(l.opts.Inputs, l.opts.Stdin, l.tmpDir())
+	if err != nil {
+		return err
+	}
+	var total int64
+	for _, in := range all {
+		total += in.size
+	}
+	p.BytesTotal.Store(total)
+	seen := map[string]string{}
+	l.replaced = map[string]bool{}
+	for _, in := range all {
+		if in.openErr == nil && in.sha256 == "" {
+			in.sha256, in.openErr = hashFile(in.open, &p.BytesDone)
+		}
+		if in.openErr != nil {
+			l.problem(Problem{File: in.path, Reason: in.openErr.Error()})
+			l.sum.FailedFiles++
+			continue
+		}
+		if prev, ok := seen[in.sha256]; ok {
+			l.opts.OnSkip(in.path, "same content as "+prev)
+			l.sum.Skipped++
+			continue
+		}
+		seen[in.sha256] = in.path
+		if old, ok := l.m.InputBySHA(in.sha256); ok {
+			if !l.opts.Force {
+				l.opts.OnSkip(in.path, fmt.Sprintf("already loaded (load %s, from %s); use --force to reload", old.LoadID, old.Path))
+				l.sum.Skipped++
+				continue
+			}
+			l.replaced[in.sha256] = true
+		}
+		l.inputs = append(l.inputs, in)
+	}
+	total = 0
+	for _, in := range l.inputs {
+		total += in.size
+	}
+	p.BytesTotal.Store(total)
+	p.BytesDone.Store(0)
+	return nil
+}
+
+func (l *load) problem(pr Problem) {
+	l.opts.OnProblem(pr)
+	if l.rejects == nil {
+		var err error
+		if l.rejects, err = newRejectsWriter(l.a, l.id); err != nil {
+			// The rejects file is best effort; the problem itself was reported.
+			l.rejects = &rejectsWriter{err: err}
+		}
+	}
+	l.rejects.write(pr)
+}
+
+// chunk is a run of raw records from one input, in input order.
+type chunk struct {
+	seq   int
+	input int
+	raws  []rows.Raw
+	done  bool  // last chunk of the input
+	err   error // why the input ended early (with done)
+}
+
+// result is a normalized chunk.
+type result struct {
+	chunk
+	batch   *rows.Batch
+	rejects []Problem
+}
+
+func (l *load) run(ctx context.Context) error {
+	p := l.opts.Progress
+	p.Phase.Store("loading")
+	l.stats = make([]archive.Input, len(l.inputs))
+	for i, in := range l.inputs {
+		l.stats[i] = archive.Input{SHA256: in.sha256, Path: in.abs, Size: in.size, LoadID: l.id}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	workers := l.opts.Workers
+	if workers <= 0 {
+		workers = runtime.NumCPU()
+	}
+	chunks := make(chan chunk, 2*workers)
+	results := make(chan result, 2*workers)
+	go l.read(ctx, chunks)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			l.normalize(ctx, chunks, results)
+		}()
+	}
+	go func() { wg.Wait(); close(results) }()
+
+	w := newPartitionWriter(ctx, l)
+	err := l.collect(results, w)
+	if werr := w.close(); err == nil {
+		err = werr
+	}
+	if err != nil {
+		cancel()
+		for range results {
+		}
+		return err
+	}
+	return ctx.Err()
+}
+
+const chunkRecords = 256
+
+// read cuts records from each input in turn.
+func (l *load) read(ctx context.Context, out chan<- chunk) {
+	defer close(out)
+	seq := 0
+	send := func(c chunk) bool {
+		c.seq = seq
+		seq++
+		select {
+		case out <- c:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
+	for i, in := range l.inputs {
+		err := l.readInput(i, in, func(raws []rows.Raw) bool {
+			return send(chunk{input: i, raws: raws})
+		})
+		if !send(chunk{input: i, done: true, err: err}) {
+			return
+		}
+	}
+}
+
+func (l *load) readInput(i int, in *input, send func([]rows.Raw) bool) error {
+	f, err := os.Open(in.open)
+	if err != nil {
+		return describeOpenErr(err)
+	}
+	defer f.Close()
+	r, _, closeDec, err := decompress(countingReader{r: f, n: &l.opts.Progress.BytesDone})
+	if err != nil {
+		return err
+	}
+	defer closeDec()
+	br := bufio.NewReaderSize(r, 256<<10)
+	format, err := sniff(br)
+	if err != nil {
+		return err
+	}
+	in.format = format
+	l.stats[i].Format = format
+	var next func() (rows.Raw, error)
+	var readErr func() error
+	switch format {
+	case FormatECSJSON:
+		sp := ecs.NewSplitter(br, l.opts.MaxRecord)
+		next, readErr = sp.Next, sp.ReadErr
+	default:
+		return fmt.Errorf("format %s is not supported by this huntsql", format)
+	}
+	batch := make([]rows.Raw, 0, chunkRecords)
+	for {
+		raw, err := next()
+		if err == io.EOF {
+			break
+		}
+		batch = append(batch, raw)
+		if len(batch) == chunkRecords {
+			if !send(batch) {
+				return nil
+			}
+			batch = make([]rows.Raw, 0, chunkRecords)
+		}
+	}
+	if len(batch) > 0 && !send(batch) {
+		return nil
+	}
+	if err := readErr(); err != nil {
+		return fmt.Errorf("input ends early: %w", err)
+	}
+	return nil
+}
+
+// normalize turns chunks into rows.
+func (l *load) normalize(ctx context.Context, in <-chan chunk, out chan<- result) {
+	n := ecs.NewNormalizer()
+	for c := range in {
+		res := result{chunk: c}
+		if len(c.raws) > 0 {
+			in := l.inputs[c.input]
+			src := &ecs.Source{File: in.abs, SHA256: in.sha256, LoadID: l.id}
+			res.batch = rows.NewBatch()
+			for i := range c.raws {
+				raw := &c.raws[i]
+				reason := raw.Reject
+				if reason == "" {
+					reason = n.Normalize(raw, src, res.batch)
+				}
+				if reason != "" {
+					res.rejects = append(res.rejects, Problem{File: in.path, Line: raw.Line, Offset: raw.Offset,
+						Reason: reason, Data: raw.Data, Size: raw.Size})
+				}
+			}
+		}
+		select {
+		case out <- res:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// collect takes results in input order, counts them and feeds the writer.
+func (l *load) collect(results <-chan result, w *partitionWriter) error {
+	p := l.opts.Progress
+	waiting := map[int]result{}
+	next := 0
+	for r := range results {
+		waiting[r.seq] = r
+		for {
+			r, ok := waiting[next]
+			if !ok {
+				break
+			}
+			delete(waiting, next)
+			next++
+			st := &l.stats[r.input]
+			if r.done {
+				if r.err != nil {
+					st.Error = r.err.Error()
+					l.problem(Problem{File: l.inputs[r.input].path, Reason: r.err.Error()})
+					l.sum.FailedFiles++
+				}
+				l.sum.Files++
+				continue
+			}
+			n := int64(len(r.raws))
+			st.Records += n
+			st.Rejected += int64(len(r.rejects))
+			st.Archived += n - int64(len(r.rejects))
+			p.Records.Add(n)
+			p.Rejected.Add(int64(len(r.rejects)))
+			for _, pr := range r.rejects {
+				l.problem(pr)
+			}
+			if r.batch != nil && r.batch.Len > 0 {
+				if err := w.add(r.batch); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// commit writes the rejects file, rewrites files that a forced reload
+// supersedes, and publishes everything in one manifest update.
+func (l *load) commit(ctx context.Context) error {
+	l.opts.Progress.Phase.Store("committing")
+	var b int64
+	for _, st := range l.stats {
+		l.sum.Records += st.Records
+		l.sum.Archived += st.Archived
+		l.sum.Rejected += st.Rejected
+	}
+	for _, in := range l.inputs {
+		b += in.size
+	}
+	l.sum.Bytes = b
+	l.sum.LoadID = l.id
+	l.sum.Parquet = len(l.files)
+
+	m := l.m
+	var rejectsRel string
+	if l.rejects != nil {
+		rel, err := l.rejects.commit()
+		if err != nil {
+			return fmt.Errorf("save rejects: %w", err)
+		}
+		rejectsRel = rel
+		l.sum.RejectsFile = l.a.Path(rel)
+	}
+	var obsolete []string
+	if len(l.replaced) > 0 {
+		kept, rewritten, old, err := l.supersede(ctx)
+		if err != nil {
+			return err
+		}
+		m.Files = append(kept, rewritten...)
+		obsolete = old
+		inputs := m.Inputs[:0]
+		for _, in := range m.Inputs {
+			if !l.replaced[in.SHA256] {
+				inputs = append(inputs, in)
+			}
+		}
+		m.Inputs = inputs
+	}
+	if len(l.inputs) == 0 && l.rejects == nil {
+		return nil // nothing new: leave the manifest as it is
+	}
+	m.Files = append(m.Files, l.files...)
+	m.Inputs = append(m.Inputs, l.stats...)
+	m.Loads = append(m.Loads, archive.Load{ID: l.id, Started: l.started.UTC(), Finished: time.Now().UTC(),
+		Version: l.opts.Version, Events: l.sum.Archived, Rejected: l.sum.Rejected, Rejects: rejectsRel})
+	if err := l.a.Commit(m); err != nil {
+		return fmt.Errorf("commit manifest: %w", err)
+	}
+	for _, p := range obsolete {
+		os.Remove(l.a.Path(p))
+	}
+	return nil
+}

@@ -1,0 +1,331 @@
+package loader
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/compress"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+
+	"huntsql/internal/archive"
+	"huntsql/internal/engine"
+	"huntsql/loader/rows"
+	schema "huntsql/sql"
+)
+
+const dayMicros = 86_400_000_000
+
+// partitionWriter buffers rows by UTC date and writes them as Parquet files,
+// one per date per flush, while the next rows are being read.
+type partitionWriter struct {
+	l     *load
+	parts map[int64]*rows.Batch // by day number since the epoch
+	bytes int
+	queue chan map[int64]*rows.Batch
+	done  chan error
+	limit int
+}
+
+func newPartitionWriter(ctx context.Context, l *load) *partitionWriter {
+	w := &partitionWriter{l: l, parts: map[int64]*rows.Batch{}, queue: make(chan map[int64]*rows.Batch, 1),
+		done: make(chan error, 1), limit: l.opts.FlushBytes}
+	if w.limit <= 0 {
+		w.limit = defaultFlushBytes
+	}
+	go func() {
+		var err error
+		for parts := range w.queue {
+			if err == nil {
+				err = l.writeParts(ctx, parts)
+			}
+		}
+		w.done <- err
+	}()
+	return w
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && (a < 0) != (b < 0) {
+		q--
+	}
+	return q
+}
+
+func (w *partitionWriter) add(b *rows.Batch) error {
+	byDay := map[int64][]int{}
+	for i := 0; i < b.Len; i++ {
+		d := floorDiv(b.Time(i), dayMicros)
+		byDay[d] = append(byDay[d], i)
+	}
+	for d, idx := range byDay {
+		p := w.parts[d]
+		if p == nil {
+			p = rows.NewBatch()
+			w.parts[d] = p
+		}
+		before := p.Bytes
+		p.AppendRows(b, idx)
+		w.bytes += p.Bytes - before
+	}
+	if w.bytes >= w.limit {
+		return w.flush()
+	}
+	return nil
+}
+
+func (w *partitionWriter) flush() error {
+	if len(w.parts) == 0 {
+		return nil
+	}
+	select {
+	case w.queue <- w.parts:
+	case err := <-w.done:
+		w.done <- err
+		return err
+	}
+	w.parts, w.bytes = map[int64]*rows.Batch{}, 0
+	return nil
+}
+
+func (w *partitionWriter) close() error {
+	err := w.flush()
+	close(w.queue)
+	if werr := <-w.done; err == nil {
+		err = werr
+	}
+	return err
+}
+
+// writeParts writes one file per date, in date order.
+func (l *load) writeParts(ctx context.Context, parts map[int64]*rows.Batch) error {
+	days := make([]int64, 0, len(parts))
+	for d := range parts {
+		days = append(days, d)
+	}
+	slices.Sort(days)
+	for _, d := range days {
+		if err := l.writeFile(ctx, d, parts[d]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (l *load) writeFile(ctx context.Context, day int64, b *rows.Batch) error {
+	date := time.UnixMicro(day * dayMicros).UTC().Format("2006-01-02")
+	l.seq++
+	rel := path.Join(archive.PartitionDir(date), fmt.Sprintf("part-%s-%05d.parquet", l.id, l.seq))
+	order := b.SortedOrder()
+	rec := b.Record(memory.DefaultAllocator, order)
+	defer rec.Release()
+	if err := l.writeParquet(ctx, rec, rel); err != nil {
+		return err
+	}
+	l.files = append(l.files, archive.File{
+		Path: rel, Date: date, Rows: int64(b.Len), LoadID: l.id,
+		MinTS:  time.UnixMicro(b.Time(order[0])).UTC(),
+		MaxTS:  time.UnixMicro(b.Time(order[len(order)-1])).UTC(),
+		Inputs: b.DistinctStrings(schema.MustIndex(schema.InputSHA256)),
+	})
+	return nil
+}
+
+// writeParquet writes rec to the archive-relative path rel through a temporary
+// name, so that a file under its final name is always whole.
+func (l *load) writeParquet(ctx context.Context, rec arrow.RecordBatch, rel string) error {
+	final := l.a.Path(rel)
+	dir := path.Dir(final)
+	if err := os.MkdirAll(dir, archive.DirPerm); err != nil {
+		return fmt.Errorf("create partition: %w", err)
+	}
+	tmp := path.Join(dir, "."+path.Base(final)+".tmp")
+	var err error
+	switch l.opts.Writer {
+	case WriterArrow:
+		err = writeArrowParquet(rec, tmp)
+	default:
+		err = l.opts.Engine.WriteParquet(ctx, rec, tmp)
+	}
+	if err == nil {
+		err = syncFile(tmp)
+	}
+	if err == nil {
+		err = os.Rename(tmp, final)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", final, err)
+	}
+	return archive.SyncDir(dir)
+}
+
+// syncFile makes a file private and durable.
+func syncFile(p string) error {
+	f, err := os.OpenFile(p, os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := f.Chmod(archive.FilePerm); err != nil {
+		return err
+	}
+	return f.Sync()
+}
+
+// writeArrowParquet writes with arrow-go's own Parquet writer.
+func writeArrowParquet(rec arrow.RecordBatch, p string) error {
+	f, err := os.OpenFile(p, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, archive.FilePerm)
+	if err != nil {
+		return err
+	}
+	props := parquet.NewWriterProperties(
+		parquet.WithCompression(compress.Codecs.Zstd),
+		parquet.WithMaxRowGroupLength(122880),
+		parquet.WithDictionaryDefault(true),
+		parquet.WithStats(true),
+	)
+	w, err := pqarrow.NewFileWriter(rec.Schema(), f, props, pqarrow.DefaultWriterProps())
+	if err != nil {
+		f.Close()
+		return err
+	}
+	if err := w.Write(rec); err != nil {
+		w.Close()
+		return err
+	}
+	return w.Close() // closes f
+}
+
+// supersede rewrites the committed files that hold rows of inputs being
+// reloaded with --force, without those rows. It returns the files kept as they
+// are, the rewritten files, and the paths made obsolete (deleted after commit).
+func (l *load) supersede(ctx context.Context) (kept, rewritten []archive.File, obsolete []string, err error) {
+	var shas []string
+	for s := range l.replaced {
+		shas = append(shas, engine.Quote(s))
+	}
+	slices.Sort(shas)
+	for _, f := range l.m.Files {
+		hit := slices.ContainsFunc(f.Inputs, func(s string) bool { return l.replaced[s] })
+		if !hit {
+			kept = append(kept, f)
+			continue
+		}
+		obsolete = append(obsolete, f.Path)
+		if !slices.ContainsFunc(f.Inputs, func(s string) bool { return !l.replaced[s] }) {
+			continue // every row is replaced
+		}
+		l.seq++
+		rel := path.Join(archive.PartitionDir(f.Date), fmt.Sprintf("part-%s-%05d.parquet", l.id, l.seq))
+		tmp := l.a.Path(path.Dir(rel)) + "/." + path.Base(rel) + ".tmp"
+		q := fmt.Sprintf(`COPY (SELECT * FROM read_parquet(%s) WHERE %s NOT IN (%s)) TO %s (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)`,
+			engine.Quote(l.a.Path(f.Path)), engine.QuoteIdent(schema.InputSHA256), strings.Join(shas, ", "), engine.Quote(tmp))
+		if err := l.opts.Engine.Exec(ctx, q); err != nil {
+			return nil, nil, nil, fmt.Errorf("rewrite %s without reloaded inputs: %w", f.Path, err)
+		}
+		nf := archive.File{Path: rel, Date: f.Date, LoadID: l.id}
+		row := l.opts.Engine.Conn().QueryRowContext(ctx, fmt.Sprintf(`SELECT count(*), min(%[1]s), max(%[1]s), list(DISTINCT %[2]s ORDER BY %[2]s) FROM read_parquet(%[3]s)`,
+			engine.QuoteIdent(schema.Timestamp), engine.QuoteIdent(schema.InputSHA256), engine.Quote(tmp)))
+		var inputs []any
+		if err := row.Scan(&nf.Rows, &nf.MinTS, &nf.MaxTS, &inputs); err != nil {
+			return nil, nil, nil, fmt.Errorf("read back %s: %w", tmp, err)
+		}
+		for _, s := range inputs {
+			nf.Inputs = append(nf.Inputs, fmt.Sprint(s))
+		}
+		if err := syncFile(tmp); err != nil {
+			return nil, nil, nil, err
+		}
+		if err := os.Rename(tmp, l.a.Path(rel)); err != nil {
+			return nil, nil, nil, err
+		}
+		rewritten = append(rewritten, nf)
+	}
+	return kept, rewritten, obsolete, nil
+}
+
+// rejectsWriter keeps rejected records, verbatim, with their reasons.
+type rejectsWriter struct {
+	rel string
+	f   *os.File
+	w   *bufio.Writer
+	err error
+}
+
+func newRejectsWriter(a *archive.Archive, loadID string) (*rejectsWriter, error) {
+	rel := archive.RejectsDir + "/" + loadID + ".ndjson"
+	if err := os.MkdirAll(a.Path(archive.RejectsDir), archive.DirPerm); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(a.Path(rel)+".tmp", os.O_CREATE|os.O_TRUNC|os.O_WRONLY, archive.FilePerm)
+	if err != nil {
+		return nil, err
+	}
+	return &rejectsWriter{rel: rel, f: f, w: bufio.NewWriter(f)}, nil
+}
+
+// rejectLine is one line of a rejects file.
+type rejectLine struct {
+	File   string `json:"file"`
+	Line   int64  `json:"line,omitempty"`
+	Offset int64  `json:"offset"`
+	Reason string `json:"reason"`
+	// Record is the record text when it is valid UTF-8; RecordBase64 otherwise.
+	Record       *string `json:"record,omitempty"`
+	RecordBase64 []byte  `json:"record_base64,omitempty"`
+	// Size is the whole record's size when only its first bytes are kept.
+	Size int64 `json:"size,omitempty"`
+}
+
+func (r *rejectsWriter) write(p Problem) {
+	if r.err != nil {
+		return
+	}
+	line := rejectLine{File: p.File, Line: p.Line, Offset: p.Offset, Reason: p.Reason, Size: p.Size}
+	if p.Line > 0 {
+		if utf8.Valid(p.Data) {
+			s := string(p.Data)
+			line.Record = &s
+		} else {
+			line.RecordBase64 = p.Data
+		}
+	}
+	b, err := json.Marshal(line)
+	if err == nil {
+		b = append(b, '\n')
+		_, err = r.w.Write(b)
+	}
+	r.err = err
+}
+
+func (r *rejectsWriter) commit() (string, error) {
+	if r.f == nil {
+		return "", r.err
+	}
+	err := r.w.Flush()
+	if err == nil {
+		err = r.f.Sync()
+	}
+	if cerr := r.f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = r.err
+	}
+	if err != nil {
+		return "", err
+	}
+	return r.rel, os.Rename(r.f.Name(), r.f.Name()[:len(r.f.Name())-len(".tmp")])
+}
