@@ -28,7 +28,7 @@ import (
 // Options configure a load.
 type Options struct {
 	Archive *archive.Archive
-	Engine  *engine.Engine // writes Parquet when Writer is WriterDuckDB
+	Engine  *engine.Engine // rewrites files on --force; writes Parquet when Writer is WriterDuckDB
 	Inputs  []string       // files, directories, "-" for stdin
 	Stdin   io.Reader
 	Force   bool // reload inputs already in the archive, replacing their rows
@@ -112,7 +112,7 @@ func Load(ctx context.Context, opts Options) (*Summary, error) {
 		opts.OnSkip = func(string, string) {}
 	}
 	if opts.Writer == "" {
-		opts.Writer = WriterDuckDB
+		opts.Writer = WriterArrow
 	}
 	a := opts.Archive
 	lock, err := a.LockWriter()

@@ -30,15 +30,15 @@ const dayMicros = 86_400_000_000
 // one per date per flush, while the next rows are being read.
 type partitionWriter struct {
 	l     *load
-	parts map[int64]*rows.Batch // by day number since the epoch
+	parts map[int64][]rows.Segment // by day number since the epoch
 	bytes int
-	queue chan map[int64]*rows.Batch
+	queue chan map[int64][]rows.Segment
 	done  chan error
 	limit int
 }
 
 func newPartitionWriter(ctx context.Context, l *load) *partitionWriter {
-	w := &partitionWriter{l: l, parts: map[int64]*rows.Batch{}, queue: make(chan map[int64]*rows.Batch, 1),
+	w := &partitionWriter{l: l, parts: map[int64][]rows.Segment{}, queue: make(chan map[int64][]rows.Segment, 1),
 		done: make(chan error, 1), limit: l.opts.FlushBytes}
 	if w.limit <= 0 {
 		w.limit = defaultFlushBytes
@@ -70,15 +70,9 @@ func (w *partitionWriter) add(b *rows.Batch) error {
 		byDay[d] = append(byDay[d], i)
 	}
 	for d, idx := range byDay {
-		p := w.parts[d]
-		if p == nil {
-			p = rows.NewBatch()
-			w.parts[d] = p
-		}
-		before := p.Bytes
-		p.AppendRows(b, idx)
-		w.bytes += p.Bytes - before
+		w.parts[d] = append(w.parts[d], rows.Segment{B: b, Rows: idx})
 	}
+	w.bytes += b.Bytes
 	if w.bytes >= w.limit {
 		return w.flush()
 	}
@@ -95,7 +89,7 @@ func (w *partitionWriter) flush() error {
 		w.done <- err
 		return err
 	}
-	w.parts, w.bytes = map[int64]*rows.Batch{}, 0
+	w.parts, w.bytes = map[int64][]rows.Segment{}, 0
 	return nil
 }
 
@@ -109,7 +103,7 @@ func (w *partitionWriter) close() error {
 }
 
 // writeParts writes one file per date, in date order.
-func (l *load) writeParts(ctx context.Context, parts map[int64]*rows.Batch) error {
+func (l *load) writeParts(ctx context.Context, parts map[int64][]rows.Segment) error {
 	days := make([]int64, 0, len(parts))
 	for d := range parts {
 		days = append(days, d)
@@ -123,21 +117,21 @@ func (l *load) writeParts(ctx context.Context, parts map[int64]*rows.Batch) erro
 	return nil
 }
 
-func (l *load) writeFile(ctx context.Context, day int64, b *rows.Batch) error {
+func (l *load) writeFile(ctx context.Context, day int64, segs []rows.Segment) error {
 	date := time.UnixMicro(day * dayMicros).UTC().Format("2006-01-02")
 	l.seq++
 	rel := path.Join(archive.PartitionDir(date), fmt.Sprintf("part-%s-%05d.parquet", l.id, l.seq))
-	order := b.SortedOrder()
-	rec := b.Record(memory.DefaultAllocator, order)
+	refs := rows.SortedRefs(segs)
+	rec := rows.Record(memory.DefaultAllocator, segs, refs)
 	defer rec.Release()
 	if err := l.writeParquet(ctx, rec, rel); err != nil {
 		return err
 	}
 	l.files = append(l.files, archive.File{
-		Path: rel, Date: date, Rows: int64(b.Len), LoadID: l.id,
-		MinTS:  time.UnixMicro(b.Time(order[0])).UTC(),
-		MaxTS:  time.UnixMicro(b.Time(order[len(order)-1])).UTC(),
-		Inputs: b.DistinctStrings(schema.MustIndex(schema.InputSHA256)),
+		Path: rel, Date: date, Rows: int64(len(refs)), LoadID: l.id,
+		MinTS:  time.UnixMicro(refs[0].Time(segs)).UTC(),
+		MaxTS:  time.UnixMicro(refs[len(refs)-1].Time(segs)).UTC(),
+		Inputs: rows.DistinctStrings(segs, refs, schema.MustIndex(schema.InputSHA256)),
 	})
 	return nil
 }
@@ -184,18 +178,31 @@ func syncFile(p string) error {
 	return f.Sync()
 }
 
+// arrowWriterProps: zstd at level 1 (level 3 costs a third more time for a few
+// percent of size, docs/benchmarks.md), dictionaries except on per-event columns,
+// statistics everywhere so DuckDB can skip row groups by @timestamp.
+var arrowWriterProps = func() []parquet.WriterProperty {
+	p := []parquet.WriterProperty{
+		parquet.WithCompression(compress.Codecs.Zstd),
+		parquet.WithCompressionLevel(1),
+		parquet.WithMaxRowGroupLength(122880),
+		parquet.WithDictionaryDefault(true),
+		parquet.WithStats(true),
+		parquet.WithSortingColumns([]parquet.SortingColumn{{ColumnIdx: int32(schema.MustIndex(schema.Timestamp))}}),
+	}
+	for _, name := range schema.PerEvent {
+		p = append(p, parquet.WithDictionaryFor(name, false))
+	}
+	return p
+}()
+
 // writeArrowParquet writes with arrow-go's own Parquet writer.
 func writeArrowParquet(rec arrow.RecordBatch, p string) error {
 	f, err := os.OpenFile(p, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, archive.FilePerm)
 	if err != nil {
 		return err
 	}
-	props := parquet.NewWriterProperties(
-		parquet.WithCompression(compress.Codecs.Zstd),
-		parquet.WithMaxRowGroupLength(122880),
-		parquet.WithDictionaryDefault(true),
-		parquet.WithStats(true),
-	)
+	props := parquet.NewWriterProperties(arrowWriterProps...)
 	w, err := pqarrow.NewFileWriter(rec.Schema(), f, props, pqarrow.DefaultWriterProps())
 	if err != nil {
 		f.Close()

@@ -161,6 +161,10 @@ var Fields = []Field{
 	{LoadID, String, "The load that archived the row."},
 }
 
+// PerEvent names the columns whose values differ on almost every row: Parquet
+// dictionary encoding only costs time there.
+var PerEvent = []string{Original, Record, "_id", "event.id", SourceOffset, SourceLine}
+
 var index = func() map[string]int {
 	m := make(map[string]int, len(Fields))
 	for i, f := range Fields {

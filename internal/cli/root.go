@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 
@@ -27,6 +28,13 @@ var version = "dev"
 func Main() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if path := os.Getenv("HUNTSQL_CPUPROFILE"); path != "" {
+		// For performance reports: a pprof CPU profile of the whole run.
+		if pf, err := os.Create(path); err == nil {
+			pprof.StartCPUProfile(pf)
+			defer func() { pprof.StopCPUProfile(); pf.Close() }()
+		}
+	}
 	f := &cmdutil.Factory{IO: iostreams.System(), Version: version, Getenv: os.Getenv}
 	return Run(ctx, f, os.Args[1:])
 }

@@ -120,119 +120,109 @@ func (b *Batch) SetMap(col int, v []KV) {
 // Time returns row i's @timestamp in microseconds.
 func (b *Batch) Time(i int) int64 { return b.cols[tsCol].i64[i] }
 
-// AppendRows copies rows idx of src to the end of b.
-func (b *Batch) AppendRows(src *Batch, idx []int) {
-	for ci := range b.cols {
-		d, s := &b.cols[ci], &src.cols[ci]
-		for _, i := range idx {
-			d.valid = append(d.valid, s.valid[i])
-		}
-		switch schema.Fields[ci].Kind {
-		case schema.String:
-			for _, i := range idx {
-				d.str = append(d.str, s.str[i])
-				b.Bytes += len(s.str[i])
-			}
-		case schema.Int, schema.Time:
-			for _, i := range idx {
-				d.i64 = append(d.i64, s.i64[i])
-			}
-			b.Bytes += 8 * len(idx)
-		case schema.StringList:
-			for _, i := range idx {
-				d.list = append(d.list, s.list[i])
-			}
-		case schema.StringMap:
-			for _, i := range idx {
-				d.kv = append(d.kv, s.kv[i])
-			}
-		}
-	}
-	b.Len += len(idx)
+// Segment is a selection of a batch's rows; a file is written from segments of
+// many batches without first copying the rows together.
+type Segment struct {
+	B    *Batch
+	Rows []int
 }
 
-// SortedOrder returns the row order of an archive file: by @timestamp, then by
-// source file and offset, so equal inputs give byte-identical files.
-func (b *Batch) SortedOrder() []int {
-	order := make([]int, b.Len)
-	for i := range order {
-		order[i] = i
+// Ref is one row of a segment list: segment S, row R of its batch.
+type Ref struct{ S, R int32 }
+
+// SortedRefs returns the rows of segs in archive file order: by @timestamp,
+// then by source file and offset, so equal inputs give byte-identical files.
+func SortedRefs(segs []Segment) []Ref {
+	n := 0
+	for _, s := range segs {
+		n += len(s.Rows)
 	}
-	ts, files, offs := b.cols[tsCol].i64, b.cols[fileCol].str, b.cols[offsetCol].i64
-	slices.SortStableFunc(order, func(x, y int) int {
-		if c := cmp.Compare(ts[x], ts[y]); c != 0 {
+	refs := make([]Ref, 0, n)
+	for si, s := range segs {
+		for _, r := range s.Rows {
+			refs = append(refs, Ref{int32(si), int32(r)})
+		}
+	}
+	slices.SortStableFunc(refs, func(x, y Ref) int {
+		bx, by := segs[x.S].B, segs[y.S].B
+		if c := cmp.Compare(bx.cols[tsCol].i64[x.R], by.cols[tsCol].i64[y.R]); c != 0 {
 			return c
 		}
-		if c := strings.Compare(files[x], files[y]); c != 0 {
+		if c := strings.Compare(bx.cols[fileCol].str[x.R], by.cols[fileCol].str[y.R]); c != 0 {
 			return c
 		}
-		return cmp.Compare(offs[x], offs[y])
+		return cmp.Compare(bx.cols[offsetCol].i64[x.R], by.cols[offsetCol].i64[y.R])
 	})
-	return order
+	return refs
 }
 
-// Record builds an Arrow record batch of the rows in the given order.
-func (b *Batch) Record(mem memory.Allocator, order []int) arrow.RecordBatch {
+// Time returns the @timestamp of a row in microseconds.
+func (r Ref) Time(segs []Segment) int64 { return segs[r.S].B.cols[tsCol].i64[r.R] }
+
+// Record builds an Arrow record batch of the referenced rows, in order.
+func Record(mem memory.Allocator, segs []Segment, refs []Ref) arrow.RecordBatch {
 	sc := schema.Arrow()
 	rb := array.NewRecordBuilder(mem, sc)
 	defer rb.Release()
-	for ci := range b.cols {
-		c := &b.cols[ci]
+	col := func(ci int, r Ref) *column { return &segs[r.S].B.cols[ci] }
+	for ci := range schema.Fields {
 		switch fb := rb.Field(ci).(type) {
 		case *array.StringBuilder:
 			n := 0
-			for _, i := range order {
-				n += len(c.str[i])
+			for _, r := range refs {
+				n += len(col(ci, r).str[r.R])
 			}
 			fb.ReserveData(n)
-			fb.Reserve(len(order))
-			for _, i := range order {
-				if c.valid[i] {
-					fb.Append(c.str[i])
+			fb.Reserve(len(refs))
+			for _, r := range refs {
+				if c := col(ci, r); c.valid[r.R] {
+					fb.Append(c.str[r.R])
 				} else {
 					fb.AppendNull()
 				}
 			}
 		case *array.Int64Builder:
-			fb.Reserve(len(order))
-			for _, i := range order {
-				if c.valid[i] {
-					fb.UnsafeAppend(c.i64[i])
+			fb.Reserve(len(refs))
+			for _, r := range refs {
+				if c := col(ci, r); c.valid[r.R] {
+					fb.UnsafeAppend(c.i64[r.R])
 				} else {
 					fb.UnsafeAppendBoolToBitmap(false)
 				}
 			}
 		case *array.TimestampBuilder:
-			fb.Reserve(len(order))
-			for _, i := range order {
-				if c.valid[i] {
-					fb.UnsafeAppend(arrow.Timestamp(c.i64[i]))
+			fb.Reserve(len(refs))
+			for _, r := range refs {
+				if c := col(ci, r); c.valid[r.R] {
+					fb.UnsafeAppend(arrow.Timestamp(c.i64[r.R]))
 				} else {
 					fb.UnsafeAppendBoolToBitmap(false)
 				}
 			}
 		case *array.ListBuilder:
 			vb := fb.ValueBuilder().(*array.StringBuilder)
-			for _, i := range order {
-				if !c.valid[i] {
+			for _, r := range refs {
+				c := col(ci, r)
+				if !c.valid[r.R] {
 					fb.AppendNull()
 					continue
 				}
 				fb.Append(true)
-				for _, s := range c.list[i] {
+				for _, s := range c.list[r.R] {
 					vb.Append(s)
 				}
 			}
 		case *array.MapBuilder:
 			kb := fb.KeyBuilder().(*array.StringBuilder)
 			ib := fb.ItemBuilder().(*array.StringBuilder)
-			for _, i := range order {
-				if !c.valid[i] {
+			for _, r := range refs {
+				c := col(ci, r)
+				if !c.valid[r.R] {
 					fb.AppendNull()
 					continue
 				}
 				fb.Append(true)
-				for _, e := range c.kv[i] {
+				for _, e := range c.kv[r.R] {
 					kb.Append(e.K)
 					ib.Append(e.V)
 				}
@@ -242,6 +232,22 @@ func (b *Batch) Record(mem memory.Allocator, order []int) arrow.RecordBatch {
 		}
 	}
 	return rb.NewRecordBatch()
+}
+
+// DistinctStrings returns the sorted distinct non-NULL values of a VARCHAR
+// column over the referenced rows.
+func DistinctStrings(segs []Segment, refs []Ref, ci int) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, r := range refs {
+		c := &segs[r.S].B.cols[ci]
+		if s := c.str[r.R]; c.valid[r.R] && !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // ParseInt reads an ECS integer given as text: only -?[0-9]+ that fits int64.
@@ -263,19 +269,4 @@ func ParseInt(s string) (int64, bool) {
 	}
 	v, err := strconv.ParseInt(s, 10, 64)
 	return v, err == nil
-}
-
-// DistinctStrings returns the sorted distinct non-NULL values of a VARCHAR column.
-func (b *Batch) DistinctStrings(col int) []string {
-	c := &b.cols[col]
-	seen := map[string]bool{}
-	var out []string
-	for i := 0; i < b.Len; i++ {
-		if c.valid[i] && !seen[c.str[i]] {
-			seen[c.str[i]] = true
-			out = append(out, c.str[i])
-		}
-	}
-	slices.Sort(out)
-	return out
 }

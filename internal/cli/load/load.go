@@ -88,7 +88,7 @@ commits atomically: interrupted at any moment, the archive stays as it was.`),
 	}
 	cmd.Flags().BoolVar(&opts.Force, "force", false, "reload inputs already in the archive, replacing their rows")
 	cmd.Flags().BoolVarP(&opts.Quiet, "quiet", "q", false, "print nothing but errors")
-	cmd.Flags().StringVar(&opts.Writer, "writer", loader.WriterDuckDB, "Parquet writer: duckdb or arrow")
+	cmd.Flags().StringVar(&opts.Writer, "writer", loader.WriterArrow, "Parquet writer: arrow or duckdb")
 	cmd.Flags().IntVar(&opts.FlushMB, "flush-mb", 0, "buffered MB of rows per file write")
 	cmd.Flags().IntVar(&opts.Workers, "workers", 0, "parallel normalizers (default: one per core)")
 	for _, hidden := range []string{"writer", "flush-mb", "workers"} {

@@ -1,0 +1,245 @@
+// Command bench measures huntsql against DuckDB itself, in one run on one
+// machine, and prints ratios (make bench). Every measurement runs the huntsql
+// binary as a child process, so wall time and peak RSS are measured alike.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"time"
+
+	"huntsql/internal/gen"
+	schema "huntsql/sql"
+)
+
+func main() {
+	bin := flag.String("bin", "bin/huntsql", "huntsql binary")
+	events := flag.Int("events", 1_000_000, "events in the large input")
+	dir := flag.String("dir", ".bench", "work directory")
+	flag.Parse()
+	if err := run(*bin, *events, *dir); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+type measure struct {
+	name    string
+	wall    time.Duration
+	maxRSS  int64 // KiB
+	events  int
+	outSize int64
+}
+
+func (m measure) rate() float64 { return float64(m.events) / m.wall.Seconds() }
+
+func run(bin string, n int, dir string) error {
+	bin, _ = filepath.Abs(bin)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	big := filepath.Join(dir, fmt.Sprintf("ecs-%d.ndjson", n))
+	small := filepath.Join(dir, fmt.Sprintf("ecs-%d.ndjson", n/10))
+	for path, count := range map[string]int{big: n, small: n / 10} {
+		if err := generate(path, count); err != nil {
+			return err
+		}
+	}
+	st, _ := os.Stat(big)
+	fmt.Printf("input: %s, %d events, %.1f MiB (%.0f bytes/event), %d cores\n\n", big, n, mib(st.Size()), float64(st.Size())/float64(n), numCPU())
+
+	var ms []measure
+	load := func(name, input string, count int, extra ...string) (measure, error) {
+		arch := filepath.Join(dir, "archive-"+strings.ReplaceAll(name, " ", "-"))
+		os.RemoveAll(arch)
+		args := append([]string{"load", "--quiet", "--archive", arch}, extra...)
+		m, err := timed(name, count, bin, append(args, input)...)
+		m.outSize = dirSize(filepath.Join(arch, "events"))
+		return m, err
+	}
+	for _, c := range []struct {
+		name  string
+		input string
+		count int
+		extra []string
+	}{
+		{"huntsql load small", small, n / 10, nil},
+		{"huntsql load", big, n, nil},
+		{"huntsql load (duckdb writer)", big, n, []string{"--writer", "duckdb"}},
+	} {
+		m, err := load(c.name, c.input, c.count, c.extra...)
+		if err != nil {
+			return err
+		}
+		ms = append(ms, m)
+	}
+	base, err := timed("duckdb read_json COPY", n, bin, "query", "--archive", filepath.Join(dir, "archive-huntsql-load-small"), "--format", "csv",
+		fmt.Sprintf("COPY (SELECT * FROM read_json('%s')) TO '%s' (FORMAT parquet)", big, filepath.Join(dir, "duckdb.parquet")))
+	if err != nil {
+		return err
+	}
+	base.outSize = fileSize(filepath.Join(dir, "duckdb.parquet"))
+	ms = append([]measure{base}, ms...)
+	fmt.Printf("%-36s %10s %12s %10s %10s %9s\n", "load", "seconds", "events/s", "peak RSS", "output", "vs duckdb")
+	for _, m := range ms {
+		fmt.Printf("%-36s %10.2f %12.0f %8.0f MiB %6.0f MiB %8.2fx\n", m.name, m.wall.Seconds(), m.rate(), float64(m.maxRSS)/1024, mib(m.outSize), m.rate()/base.rate())
+	}
+	fmt.Printf("\npeak RSS, %d vs %d events: %.2fx (flat means memory does not grow with input)\n\n", n, n/10, float64(ms[2].maxRSS)/float64(ms[1].maxRSS))
+	return layouts(bin, dir, n)
+}
+
+// layouts compares flat dotted columns with nested STRUCT columns on the same
+// rows: write time, file size, and a rule-shaped query.
+func layouts(bin, dir string, n int) error {
+	arch := filepath.Join(dir, "archive-huntsql-load")
+	flat, nested := filepath.Join(dir, "flat.parquet"), filepath.Join(dir, "struct.parquet")
+	q := func(name string, sql string) (measure, error) {
+		return timed(name, n, bin, "query", "--archive", arch, "--format", "csv", sql)
+	}
+	wf, err := q("write flat", fmt.Sprintf("COPY (SELECT * FROM events) TO '%s' (FORMAT parquet, COMPRESSION zstd)", flat))
+	if err != nil {
+		return err
+	}
+	ws, err := q("write struct", fmt.Sprintf("COPY (SELECT %s FROM events) TO '%s' (FORMAT parquet, COMPRESSION zstd)", structSelect(), nested))
+	if err != nil {
+		return err
+	}
+	rf, err := q("rule over flat", fmt.Sprintf(ruleSQL, "'"+flat+"'"))
+	if err != nil {
+		return err
+	}
+	rs, err := q("rule over struct", unquoteDotted(fmt.Sprintf(ruleSQL, "'"+nested+"'")))
+	if err != nil {
+		return err
+	}
+	fmt.Printf("%-20s %12s %12s %12s\n", "layout", "write s", "size MiB", "rule query s")
+	fmt.Printf("%-20s %12.2f %12.1f %12.2f\n", "flat dotted columns", wf.wall.Seconds(), mib(fileSize(flat)), rf.wall.Seconds())
+	fmt.Printf("%-20s %12.2f %12.1f %12.2f\n", "nested STRUCTs", ws.wall.Seconds(), mib(fileSize(nested)), rs.wall.Seconds())
+	fmt.Printf("struct/flat: write %.2fx, size %.2fx, rule query %.2fx\n", ws.wall.Seconds()/wf.wall.Seconds(),
+		float64(fileSize(nested))/float64(fileSize(flat)), rs.wall.Seconds()/rf.wall.Seconds())
+	return nil
+}
+
+// ruleSQL has the shape of the Elastic seed rule: filters, a minute window,
+// COUNT(DISTINCT …) per parent.
+const ruleSQL = `SELECT "process.parent.entity_id", "agent.id", "host.name",
+  date_trunc('minute', "@timestamp") AS w,
+  count(DISTINCT "process.command_line") AS c
+FROM read_parquet(%s)
+WHERE "host.os.type" IN ('linux', 'macos')
+  AND "event.action" = 'exec'
+  AND starts_with(lower("process.parent.name"), 'python')
+  AND "process.name" IN ('bash', 'dash', 'sh', 'tcsh', 'csh', 'zsh', 'ksh', 'fish', 'busybox')
+  AND list_has_any("process.args", ['-c', '-cl', '-lc'])
+GROUP BY ALL
+HAVING c >= 2
+ORDER BY c DESC, w
+LIMIT 5`
+
+var dottedIdent = regexp.MustCompile(`"([a-z_]+(?:\.[a-z_]+)+)"`)
+
+func unquoteDotted(sql string) string { return dottedIdent.ReplaceAllString(sql, "$1") }
+
+// structSelect nests the flat columns into STRUCTs by their dotted names.
+func structSelect() string {
+	type tree struct {
+		leaf     string
+		order    []string
+		children map[string]*tree
+	}
+	root := &tree{children: map[string]*tree{}}
+	for _, f := range schema.Fields {
+		t := root
+		for _, seg := range strings.Split(f.Name, ".") {
+			c := t.children[seg]
+			if c == nil {
+				c = &tree{children: map[string]*tree{}}
+				t.children[seg] = c
+				t.order = append(t.order, seg)
+			}
+			t = c
+		}
+		t.leaf = f.Name
+	}
+	var expr func(t *tree) string
+	expr = func(t *tree) string {
+		if t.leaf != "" {
+			return `"` + t.leaf + `"`
+		}
+		parts := make([]string, len(t.order))
+		for i, k := range t.order {
+			parts[i] = fmt.Sprintf(`"%s" := %s`, k, expr(t.children[k]))
+		}
+		return "struct_pack(" + strings.Join(parts, ", ") + ")"
+	}
+	parts := make([]string, len(root.order))
+	for i, k := range root.order {
+		parts[i] = fmt.Sprintf(`%s AS "%s"`, expr(root.children[k]), k)
+	}
+	return strings.Join(parts, ", ")
+}
+
+func generate(path string, n int) error {
+	if _, err := os.Stat(path); err == nil {
+		return nil
+	}
+	f, err := os.Create(path + ".tmp")
+	if err != nil {
+		return err
+	}
+	if err := gen.ECSProcess(f, n, gen.DefaultOptions()); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(path+".tmp", path)
+}
+
+func timed(name string, events int, bin string, args ...string) (measure, error) {
+	cmd := exec.Command(bin, args...)
+	cmd.Stderr = os.Stderr
+	start := time.Now()
+	out, err := cmd.Output()
+	m := measure{name: name, wall: time.Since(start), events: events}
+	if err != nil {
+		return m, fmt.Errorf("%s: %v\n%s", name, err, out)
+	}
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		m.maxRSS = ru.Maxrss
+	}
+	return m, nil
+}
+
+func dirSize(dir string) int64 {
+	var n int64
+	filepath.Walk(dir, func(_ string, info os.FileInfo, err error) error {
+		if err == nil && !info.IsDir() {
+			n += info.Size()
+		}
+		return nil
+	})
+	return n
+}
+
+func fileSize(p string) int64 {
+	st, err := os.Stat(p)
+	if err != nil {
+		return 0
+	}
+	return st.Size()
+}
+
+func mib(n int64) float64 { return float64(n) / (1 << 20) }
+
+func numCPU() int {
+	b, _ := os.ReadFile("/proc/cpuinfo")
+	return strings.Count(string(b), "processor\t:")
+}
