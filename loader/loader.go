@@ -288,6 +288,10 @@ func (l *load) run(ctx context.Context) error {
 
 const chunkRecords = 256
 
+// beforeCommit lets tests stop a load at its most delicate moment: every file
+// written, nothing committed.
+var beforeCommit func() error
+
 // read cuts records from each input in turn.
 func (l *load) read(ctx context.Context, out chan<- chunk) {
 	defer close(out)
@@ -484,6 +488,11 @@ func (l *load) commit(ctx context.Context) error {
 	m.Inputs = append(m.Inputs, l.stats...)
 	m.Loads = append(m.Loads, archive.Load{ID: l.id, Started: l.started.UTC(), Finished: time.Now().UTC(),
 		Version: l.opts.Version, Events: l.sum.Archived, Rejected: l.sum.Rejected, Rejects: rejectsRel})
+	if beforeCommit != nil {
+		if err := beforeCommit(); err != nil {
+			return err
+		}
+	}
 	if err := l.a.Commit(m); err != nil {
 		return fmt.Errorf("commit manifest: %w", err)
 	}

@@ -4,6 +4,7 @@
 package results
 
 import (
+	"bytes"
 	"database/sql"
 	"encoding/csv"
 	"encoding/json"
@@ -118,23 +119,34 @@ func (s *Set) Write(w io.Writer, format string, maxWidth int) error {
 
 // rowJSON renders a row as an object with keys in column order.
 func (s *Set) rowJSON(r []any) ([]byte, error) {
-	var b strings.Builder
+	var b bytes.Buffer
 	b.WriteByte('{')
 	for i, c := range s.Columns {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		k, _ := json.Marshal(c)
-		b.Write(k)
-		b.WriteByte(':')
-		v, err := json.Marshal(JSONValue(r[i]))
-		if err != nil {
+		if err := writeJSON(&b, c); err != nil {
 			return nil, err
 		}
-		b.Write(v)
+		b.WriteByte(':')
+		if err := writeJSON(&b, JSONValue(r[i])); err != nil {
+			return nil, err
+		}
 	}
 	b.WriteByte('}')
-	return []byte(b.String()), nil
+	return b.Bytes(), nil
+}
+
+// writeJSON encodes v compactly and without HTML escaping: event text such as
+// <Event> must read as it was written.
+func writeJSON(b *bytes.Buffer, v any) error {
+	enc := json.NewEncoder(b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	b.Truncate(b.Len() - 1) // Encode's newline
+	return nil
 }
 
 // JSONValue converts a scanned DuckDB value to what JSON should show.
@@ -185,9 +197,9 @@ func Text(v any) string {
 	j := JSONValue(v)
 	switch j.(type) {
 	case []any, map[string]any:
-		b, err := json.Marshal(j) // map keys come out sorted
-		if err == nil {
-			return string(b)
+		var b bytes.Buffer
+		if writeJSON(&b, j) == nil { // map keys come out sorted
+			return b.String()
 		}
 	}
 	return fmt.Sprint(j)
