@@ -101,11 +101,11 @@ func (n *Normalizer) Normalize(raw *rows.Raw, src *Source, b *rows.Batch) (rejec
 		return fmt.Sprintf("invalid UTF-8 at byte %d of the record", invalidUTF8At(data))
 	}
 	if err := fastjson.ValidateBytes(data); err != nil {
-		return "invalid JSON: " + jsonError(data, err)
+		return jsonError(data, err)
 	}
 	v, err := n.p.ParseBytes(data)
 	if err != nil {
-		return "invalid JSON: " + jsonError(data, err)
+		return jsonError(data, err)
 	}
 	doc, err := v.Object()
 	if err != nil {
@@ -436,14 +436,17 @@ func invalidUTF8At(b []byte) int {
 // jsonError explains why data is not JSON. This is the rare path, so it asks
 // encoding/json, whose messages name the byte and the character.
 func jsonError(data []byte, err error) string {
+	s := err.Error()
+	if strings.Contains(s, "too big depth") {
+		return fmt.Sprintf("JSON nested deeper than %d levels", fastjson.MaxDepth)
+	}
 	var syn *json.SyntaxError
 	if e := json.Unmarshal(data, new(json.RawMessage)); errors.As(e, &syn) {
-		return fmt.Sprintf("%s (at byte %d of the record)", syn.Error(), syn.Offset)
+		return fmt.Sprintf("invalid JSON: %s (at byte %d of the record)", syn.Error(), syn.Offset)
 	}
-	s := err.Error()
 	s = strings.TrimPrefix(s, "cannot parse JSON: ")
 	if i := strings.Index(s, "; unparsed tail"); i >= 0 {
 		s = s[:i]
 	}
-	return s
+	return "invalid JSON: " + s
 }
