@@ -206,7 +206,11 @@ func sniff(br *bufio.Reader) (string, error) {
 	case '<':
 		return FormatWinXML, nil
 	}
-	return "", fmt.Errorf("unrecognized format (starts with %q): expected ECS JSON (NDJSON, a JSON array, Elasticsearch hits) or Windows event XML", printable(head[i:min(len(head), i+16)]))
+	first := head[i:min(len(head), i+24)]
+	if nl := bytes.IndexAny(first, "\r\n"); nl >= 0 {
+		first = first[:nl]
+	}
+	return "", fmt.Errorf("unrecognized format (starts with %q): expected ECS JSON (NDJSON, a JSON array of documents, Elasticsearch hits or search responses)", printable(first))
 }
 
 func printable(b []byte) string {

@@ -146,7 +146,7 @@ func Run(ctx context.Context, opts *Options) error {
 		}
 	}
 	if !sum.Clean() {
-		return &cmdutil.PartialError{Msg: fmt.Sprintf("%d records rejected, %d inputs unreadable", sum.Rejected, sum.FailedFiles)}
+		return &cmdutil.PartialError{Msg: fmt.Sprintf("%d records rejected, %d inputs failed", sum.Rejected, sum.FailedFiles)}
 	}
 	return nil
 }
@@ -157,7 +157,7 @@ func summaryLine(s *loader.Summary) string {
 	if secs > 0 {
 		rate = float64(s.Records) / secs
 	}
-	return fmt.Sprintf("loaded %d files (%d skipped, %d unreadable): %s records = %s archived + %s rejected; %s in %.2fs (%s events/s)",
+	return fmt.Sprintf("loaded %d files (%d skipped, %d failed): %s records = %s archived + %s rejected; %s in %.2fs (%s events/s)",
 		s.Files, s.Skipped, s.FailedFiles, thousands(s.Records), thousands(s.Archived), thousands(s.Rejected),
 		bytesText(s.Bytes), secs, thousands(int64(rate)))
 }
