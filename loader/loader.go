@@ -374,7 +374,7 @@ func (l *load) normalize(ctx context.Context, in <-chan chunk, out chan<- result
 		if len(c.raws) > 0 {
 			in := l.inputs[c.input]
 			src := &ecs.Source{File: in.abs, SHA256: in.sha256, LoadID: l.id}
-			res.batch = rows.NewBatch()
+			res.batch = rows.NewBatch(len(c.raws))
 			for i := range c.raws {
 				raw := &c.raws[i]
 				reason := raw.Reject

@@ -27,27 +27,41 @@ import (
 const dayMicros = 86_400_000_000
 
 // partitionWriter buffers rows by UTC date and writes them as Parquet files,
-// one per date per flush, while the next rows are being read.
+// one per date per flush. Building the Arrow records happens on the caller's
+// goroutine and Parquet encoding on the writer's, so the two overlap with each
+// other and with normalization.
 type partitionWriter struct {
 	l     *load
 	parts map[int64][]rows.Segment // by day number since the epoch
 	bytes int
-	queue chan map[int64][]rows.Segment
+	queue chan []pendingFile
 	done  chan error
 	limit int
 }
 
+// pendingFile is an Arrow record on its way to a Parquet file.
+type pendingFile struct {
+	rec  arrow.RecordBatch
+	meta archive.File
+}
+
 func newPartitionWriter(ctx context.Context, l *load) *partitionWriter {
-	w := &partitionWriter{l: l, parts: map[int64][]rows.Segment{}, queue: make(chan map[int64][]rows.Segment, 1),
+	w := &partitionWriter{l: l, parts: map[int64][]rows.Segment{}, queue: make(chan []pendingFile, 1),
 		done: make(chan error, 1), limit: l.opts.FlushBytes}
 	if w.limit <= 0 {
 		w.limit = defaultFlushBytes
 	}
 	go func() {
 		var err error
-		for parts := range w.queue {
-			if err == nil {
-				err = l.writeParts(ctx, parts)
+		for files := range w.queue {
+			for _, f := range files {
+				if err == nil {
+					err = l.writeParquet(ctx, f.rec, f.meta.Path)
+					if err == nil {
+						l.files = append(l.files, f.meta)
+					}
+				}
+				f.rec.Release()
 			}
 		}
 		w.done <- err
@@ -79,18 +93,32 @@ func (w *partitionWriter) add(b *rows.Batch) error {
 	return nil
 }
 
+// flush turns the buffered rows into one sorted record per date, in date
+// order, and queues them for writing.
 func (w *partitionWriter) flush() error {
 	if len(w.parts) == 0 {
 		return nil
 	}
-	select {
-	case w.queue <- w.parts:
-	case err := <-w.done:
-		w.done <- err
-		return err
+	days := make([]int64, 0, len(w.parts))
+	for d := range w.parts {
+		days = append(days, d)
+	}
+	slices.Sort(days)
+	files := make([]pendingFile, 0, len(days))
+	for _, d := range days {
+		files = append(files, w.l.prepareFile(d, w.parts[d]))
 	}
 	w.parts, w.bytes = map[int64][]rows.Segment{}, 0
-	return nil
+	select {
+	case w.queue <- files:
+		return nil
+	case err := <-w.done:
+		w.done <- err
+		for _, f := range files {
+			f.rec.Release()
+		}
+		return err
+	}
 }
 
 func (w *partitionWriter) close() error {
@@ -102,38 +130,21 @@ func (w *partitionWriter) close() error {
 	return err
 }
 
-// writeParts writes one file per date, in date order.
-func (l *load) writeParts(ctx context.Context, parts map[int64][]rows.Segment) error {
-	days := make([]int64, 0, len(parts))
-	for d := range parts {
-		days = append(days, d)
-	}
-	slices.Sort(days)
-	for _, d := range days {
-		if err := l.writeFile(ctx, d, parts[d]); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (l *load) writeFile(ctx context.Context, day int64, segs []rows.Segment) error {
+// prepareFile sorts one date's rows and builds their Arrow record.
+func (l *load) prepareFile(day int64, segs []rows.Segment) pendingFile {
 	date := time.UnixMicro(day * dayMicros).UTC().Format("2006-01-02")
 	l.seq++
 	rel := path.Join(archive.PartitionDir(date), fmt.Sprintf("part-%s-%05d.parquet", l.id, l.seq))
 	refs := rows.SortedRefs(segs)
-	rec := rows.Record(memory.DefaultAllocator, segs, refs)
-	defer rec.Release()
-	if err := l.writeParquet(ctx, rec, rel); err != nil {
-		return err
+	return pendingFile{
+		rec: rows.Record(memory.DefaultAllocator, segs, refs),
+		meta: archive.File{
+			Path: rel, Date: date, Rows: int64(len(refs)), LoadID: l.id,
+			MinTS:  time.UnixMicro(refs[0].Time(segs)).UTC(),
+			MaxTS:  time.UnixMicro(refs[len(refs)-1].Time(segs)).UTC(),
+			Inputs: rows.DistinctStrings(segs, refs, schema.MustIndex(schema.InputSHA256)),
+		},
 	}
-	l.files = append(l.files, archive.File{
-		Path: rel, Date: date, Rows: int64(len(refs)), LoadID: l.id,
-		MinTS:  time.UnixMicro(refs[0].Time(segs)).UTC(),
-		MaxTS:  time.UnixMicro(refs[len(refs)-1].Time(segs)).UTC(),
-		Inputs: rows.DistinctStrings(segs, refs, schema.MustIndex(schema.InputSHA256)),
-	})
-	return nil
 }
 
 // writeParquet writes rec to the archive-relative path rel through a temporary

@@ -23,8 +23,15 @@ import (
 // dotted and mixed keys all reach the same column.
 type node struct {
 	children map[string]*node
-	field    int // column index, or -1
+	field    int  // column index, or -1
+	repeats  bool // values repeat across events: worth interning
 }
+
+// perEventPrefixes are fields whose values rarely repeat; interning them only
+// fills the intern table.
+var perEventPrefixes = []string{"process.entity_id", "process.parent.entity_id", "process.command_line",
+	"process.parent.command_line", "process.args", "process.parent.args", "process.hash.", "process.title",
+	"event.id", "event.original", "_id", "message"}
 
 var trie = func() *node {
 	root := &node{children: map[string]*node{}, field: -1}
@@ -42,6 +49,7 @@ var trie = func() *node {
 			n = c
 		}
 		n.field = i
+		n.repeats = !slices.ContainsFunc(perEventPrefixes, func(p string) bool { return strings.HasPrefix(f.Name, p) })
 	}
 	return root
 }()
@@ -225,17 +233,17 @@ func (n *Normalizer) assign(c *node, v *fastjson.Value) {
 	if c.field < 0 {
 		return // a value where ECS has an object: kept only in event.original
 	}
-	n.add(c.field, v)
+	n.add(c.field, c.repeats, v)
 }
 
 // add records a leaf value for column ci; arrays contribute each element.
-func (n *Normalizer) add(ci int, v *fastjson.Value) {
+func (n *Normalizer) add(ci int, repeats bool, v *fastjson.Value) {
 	switch v.Type() {
 	case fastjson.TypeNull:
 		return
 	case fastjson.TypeArray:
 		for _, e := range v.GetArray() {
-			n.add(ci, e)
+			n.add(ci, repeats, e)
 		}
 		return
 	case fastjson.TypeObject:
@@ -246,7 +254,11 @@ func (n *Normalizer) add(ci int, v *fastjson.Value) {
 	vals := n.touch(ci)
 	switch f.Kind {
 	case schema.String, schema.StringList:
-		vals.strs = append(vals.strs, n.text(v))
+		if repeats && v.Type() == fastjson.TypeString {
+			vals.strs = append(vals.strs, n.intern(v.GetStringBytes()))
+		} else {
+			vals.strs = append(vals.strs, n.text(v))
+		}
 	case schema.Int:
 		i, ok := n.integer(v)
 		if !ok {
@@ -271,7 +283,7 @@ func (n *Normalizer) add(ci int, v *fastjson.Value) {
 func (n *Normalizer) text(v *fastjson.Value) string {
 	switch v.Type() {
 	case fastjson.TypeString:
-		return n.intern(v.GetStringBytes())
+		return string(v.GetStringBytes())
 	default:
 		n.scratch = v.MarshalTo(n.scratch[:0])
 		return string(n.scratch)
@@ -345,7 +357,7 @@ func (n *Normalizer) mapValue(ci int, key string, v *fastjson.Value) {
 		n.mapObject(ci, key+".", o)
 	default:
 		vals := n.touch(ci)
-		vals.kv = append(vals.kv, rows.KV{K: key, V: n.text(v)})
+		vals.kv = append(vals.kv, rows.KV{K: n.intern([]byte(key)), V: n.text(v)})
 	}
 }
 

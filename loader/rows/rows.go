@@ -51,26 +51,36 @@ var (
 	offsetCol = schema.MustIndex(schema.SourceOffset)
 )
 
-// NewBatch returns an empty batch.
-func NewBatch() *Batch {
-	return &Batch{cols: make([]column, len(schema.Fields))}
+// NewBatch returns an empty batch with room for capacity rows; it grows past
+// that if needed, but decoders size their chunks so that it need not.
+func NewBatch(capacity int) *Batch {
+	b := &Batch{cols: make([]column, len(schema.Fields))}
+	b.grow(max(capacity, 1))
+	return b
+}
+
+// grow allocates every column for n rows: AddRow then only moves a counter.
+func (b *Batch) grow(n int) {
+	for i := range b.cols {
+		c := &b.cols[i]
+		c.valid = slices.Grow(c.valid, n)[:n]
+		switch schema.Fields[i].Kind {
+		case schema.String:
+			c.str = slices.Grow(c.str, n)[:n]
+		case schema.Int, schema.Time:
+			c.i64 = slices.Grow(c.i64, n)[:n]
+		case schema.StringList:
+			c.list = slices.Grow(c.list, n)[:n]
+		case schema.StringMap:
+			c.kv = slices.Grow(c.kv, n)[:n]
+		}
+	}
 }
 
 // AddRow appends a row of NULLs; the Set methods then fill it.
 func (b *Batch) AddRow() {
-	for i := range b.cols {
-		c := &b.cols[i]
-		c.valid = append(c.valid, false)
-		switch schema.Fields[i].Kind {
-		case schema.String:
-			c.str = append(c.str, "")
-		case schema.Int, schema.Time:
-			c.i64 = append(c.i64, 0)
-		case schema.StringList:
-			c.list = append(c.list, nil)
-		case schema.StringMap:
-			c.kv = append(c.kv, nil)
-		}
+	if b.Len == len(b.cols[0].valid) {
+		b.grow(2 * b.Len)
 	}
 	b.Len++
 }
