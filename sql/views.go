@@ -18,8 +18,8 @@ func splitStatements(script string) []string {
 	var cur strings.Builder
 	for _, line := range strings.SplitAfter(script, "\n") {
 		trimmed := strings.TrimSpace(line)
-		if strings.HasPrefix(trimmed, "--") && cur.Len() == 0 {
-			continue
+		if cur.Len() == 0 && (trimmed == "" || strings.HasPrefix(trimmed, "--")) {
+			continue // comments between statements describe them; DuckDB needs none
 		}
 		cur.WriteString(line)
 		if strings.HasSuffix(trimmed, ";") {
