@@ -53,7 +53,7 @@ const (
 	WriterArrow  = "arrow"
 )
 
-const defaultFlushBytes = 96 << 20
+const defaultFlushBytes = 32 << 20
 
 // Progress is updated atomically while a load runs.
 type Progress struct {

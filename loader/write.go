@@ -203,6 +203,9 @@ var arrowWriterProps = func() []parquet.WriterProperty {
 	}
 	for _, name := range schema.PerEvent {
 		p = append(p, parquet.WithDictionaryFor(name, false))
+		if name == schema.Original || name == schema.Record {
+			p = append(p, parquet.WithStatsFor(name, false)) // min/max of raw text helps no query
+		}
 	}
 	return p
 }()

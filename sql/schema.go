@@ -162,8 +162,9 @@ var Fields = []Field{
 }
 
 // PerEvent names the columns whose values differ on almost every row: Parquet
-// dictionary encoding only costs time there.
-var PerEvent = []string{Original, Record, "_id", "event.id", SourceOffset, SourceLine}
+// dictionary encoding and string statistics only cost time there.
+var PerEvent = []string{Original, Record, "_id", "event.id", SourceOffset, SourceLine,
+	"process.entity_id", "process.pid", "process.hash.md5", "process.hash.sha1", "process.hash.sha256"}
 
 var index = func() map[string]int {
 	m := make(map[string]int, len(Fields))

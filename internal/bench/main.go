@@ -45,8 +45,8 @@ func run(bin string, n int, dir string) error {
 		return err
 	}
 	big := filepath.Join(dir, fmt.Sprintf("ecs-%d.ndjson", n))
-	small := filepath.Join(dir, fmt.Sprintf("ecs-%d.ndjson", n/10))
-	for path, count := range map[string]int{big: n, small: n / 10} {
+	small := filepath.Join(dir, fmt.Sprintf("ecs-%d.ndjson", n/4))
+	for path, count := range map[string]int{big: n, small: n / 4} {
 		if err := generate(path, count); err != nil {
 			return err
 		}
@@ -69,7 +69,7 @@ func run(bin string, n int, dir string) error {
 		count int
 		extra []string
 	}{
-		{"huntsql load small", small, n / 10, nil},
+		{"huntsql load (1/4 of the input)", small, n / 4, nil},
 		{"huntsql load", big, n, nil},
 		{"huntsql load (duckdb writer)", big, n, []string{"--writer", "duckdb"}},
 	} {
@@ -79,7 +79,7 @@ func run(bin string, n int, dir string) error {
 		}
 		ms = append(ms, m)
 	}
-	base, err := timed("duckdb read_json COPY", n, bin, "query", "--archive", filepath.Join(dir, "archive-huntsql-load-small"), "--format", "csv",
+	base, err := timed("duckdb read_json COPY", n, bin, "query", "--archive", filepath.Join(dir, "archive-huntsql-load-(1/4-of-the-input)"), "--format", "csv",
 		fmt.Sprintf("COPY (SELECT * FROM read_json('%s')) TO '%s' (FORMAT parquet)", big, filepath.Join(dir, "duckdb.parquet")))
 	if err != nil {
 		return err
@@ -90,7 +90,7 @@ func run(bin string, n int, dir string) error {
 	for _, m := range ms {
 		fmt.Printf("%-36s %10.2f %12.0f %8.0f MiB %6.0f MiB %8.2fx\n", m.name, m.wall.Seconds(), m.rate(), float64(m.maxRSS)/1024, mib(m.outSize), m.rate()/base.rate())
 	}
-	fmt.Printf("\npeak RSS, %d vs %d events: %.2fx (flat means memory does not grow with input)\n\n", n, n/10, float64(ms[2].maxRSS)/float64(ms[1].maxRSS))
+	fmt.Printf("\npeak RSS, %d vs %d events: %.2fx (1.0 means memory does not grow with input)\n\n", n, n/4, float64(ms[2].maxRSS)/float64(ms[1].maxRSS))
 	return layouts(bin, dir, n)
 }
 
