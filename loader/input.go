@@ -16,6 +16,9 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
+	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/unicode"
+	"golang.org/x/text/transform"
 )
 
 // input is one file to load.
@@ -183,14 +186,36 @@ func decompress(r io.Reader) (out io.Reader, kind string, close func(), err erro
 	return br, "", func() {}, nil
 }
 
+// utf8Text returns the stream as UTF-8: UTF-16 (little or big endian, with a
+// byte order mark, or without one when the text starts with '<') is
+// transcoded; anything else passes through.
+func utf8Text(br *bufio.Reader) io.Reader {
+	head, _ := br.Peek(2)
+	var enc encoding.Encoding
+	switch {
+	case bytes.HasPrefix(head, []byte{0xff, 0xfe}):
+		enc = unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM)
+	case bytes.HasPrefix(head, []byte{0xfe, 0xff}):
+		enc = unicode.UTF16(unicode.BigEndian, unicode.ExpectBOM)
+	case bytes.Equal(head, []byte{'<', 0}):
+		enc = unicode.UTF16(unicode.LittleEndian, unicode.IgnoreBOM)
+	case bytes.Equal(head, []byte{0, '<'}):
+		enc = unicode.UTF16(unicode.BigEndian, unicode.IgnoreBOM)
+	default:
+		return br
+	}
+	return transform.NewReader(br, enc.NewDecoder())
+}
+
 // sniff looks at the start of a decompressed stream and names its format.
 func sniff(br *bufio.Reader) (string, error) {
 	head, _ := br.Peek(4096)
 	if len(head) == 0 {
 		return "", errors.New("empty input")
 	}
-	if bytes.HasPrefix(head, []byte{0xff, 0xfe}) || bytes.HasPrefix(head, []byte{0xfe, 0xff}) {
-		return FormatWinXML, nil
+	if bytes.HasPrefix(head, []byte{0xff, 0xfe}) || bytes.HasPrefix(head, []byte{0xfe, 0xff}) ||
+		bytes.HasPrefix(head, []byte{'<', 0}) || bytes.HasPrefix(head, []byte{0, '<'}) {
+		return FormatWinXML, nil // UTF-16
 	}
 	head = bytes.TrimPrefix(head, []byte("\xef\xbb\xbf"))
 	i := 0
@@ -210,7 +235,7 @@ func sniff(br *bufio.Reader) (string, error) {
 	if nl := bytes.IndexAny(first, "\r\n"); nl >= 0 {
 		first = first[:nl]
 	}
-	return "", fmt.Errorf("unrecognized format (starts with %q): expected ECS JSON (NDJSON, a JSON array of documents, Elasticsearch hits or search responses)", printable(first))
+	return "", fmt.Errorf("unrecognized format (starts with %q): expected ECS JSON (NDJSON, a JSON array of documents, Elasticsearch hits or search responses) or Windows event XML", printable(first))
 }
 
 func printable(b []byte) string {

@@ -23,6 +23,7 @@ import (
 	"huntsql/internal/engine"
 	"huntsql/loader/ecs"
 	"huntsql/loader/rows"
+	"huntsql/loader/winxml"
 )
 
 // Options configure a load.
@@ -340,8 +341,9 @@ func (l *load) readInput(i int, in *input, send func([]rows.Raw) bool) error {
 	case FormatECSJSON:
 		sp := ecs.NewSplitter(br, l.opts.MaxRecord)
 		next, readErr = sp.Next, sp.ReadErr
-	default:
-		return fmt.Errorf("format %s is not supported by this huntsql", format)
+	case FormatWinXML:
+		sp := winxml.NewSplitter(utf8Text(br), 0)
+		next, readErr = sp.Next, sp.ReadErr
 	}
 	batch := make([]rows.Raw, 0, chunkRecords)
 	for {
@@ -366,14 +368,20 @@ func (l *load) readInput(i int, in *input, send func([]rows.Raw) bool) error {
 	return nil
 }
 
+// normalizer turns one raw record into a row, or says why it cannot.
+type normalizer interface {
+	Normalize(raw *rows.Raw, src *rows.Source, b *rows.Batch) (reject string)
+}
+
 // normalize turns chunks into rows.
 func (l *load) normalize(ctx context.Context, in <-chan chunk, out chan<- result) {
-	n := ecs.NewNormalizer()
+	normalizers := map[string]normalizer{FormatECSJSON: ecs.NewNormalizer(), FormatWinXML: winxml.NewNormalizer()}
 	for c := range in {
 		res := result{chunk: c}
 		if len(c.raws) > 0 {
 			in := l.inputs[c.input]
-			src := &ecs.Source{File: in.abs, SHA256: in.sha256, LoadID: l.id}
+			n := normalizers[in.format]
+			src := &rows.Source{File: in.abs, SHA256: in.sha256, LoadID: l.id}
 			res.batch = rows.NewBatch(len(c.raws))
 			for i := range c.raws {
 				raw := &c.raws[i]

@@ -19,7 +19,10 @@ import (
 	schema "huntsql/sql"
 )
 
-const fixtures = "../fixtures/ecs"
+const (
+	fixtures    = "../fixtures/ecs"
+	winFixtures = "../fixtures/winxml"
+)
 
 type loadResult struct {
 	sum      *Summary
@@ -67,6 +70,12 @@ func mustLoad(t *testing.T, dir string, inputs ...string) loadResult {
 // dump returns the archive's rows as NDJSON, in a stable order.
 func dump(t *testing.T, dir string, cols string) string {
 	t.Helper()
+	return query(t, dir, "SELECT "+cols+` FROM events ORDER BY "@timestamp", "huntsql.source_file", "huntsql.source_offset"`)
+}
+
+// query runs SQL over the archive and returns the result as NDJSON.
+func query(t *testing.T, dir string, sql string) string {
+	t.Helper()
 	ctx := context.Background()
 	a, _ := archive.Open(dir)
 	m, err := a.ReadManifest(false)
@@ -81,7 +90,7 @@ func dump(t *testing.T, dir string, cols string) string {
 	if err := eng.ArchiveViews(ctx, a, m.Files); err != nil {
 		t.Fatal(err)
 	}
-	rows, err := eng.Query(ctx, "SELECT "+cols+` FROM events ORDER BY "@timestamp", "huntsql.source_file", "huntsql.source_offset"`)
+	rows, err := eng.Query(ctx, sql)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,9 +115,11 @@ const (
 
 func TestLoadFixturesGolden(t *testing.T) {
 	files, _ := filepath.Glob(filepath.Join(fixtures, "*"))
-	if len(files) < 8 {
-		t.Fatalf("expected the ECS fixtures in %s, found %d files", fixtures, len(files))
+	win, _ := filepath.Glob(filepath.Join(winFixtures, "*"))
+	if len(files) < 8 || len(win) < 4 {
+		t.Fatalf("expected the ECS and Windows fixtures, found %d and %d files", len(files), len(win))
 	}
+	files = append(files, win...)
 	for _, f := range files {
 		name := filepath.Base(f)
 		t.Run(name, func(t *testing.T) {
@@ -371,10 +382,15 @@ func TestStdinAndDirectories(t *testing.T) {
 	if got != `{"huntsql.source_file":"-"}`+"\n" {
 		t.Errorf("stdin provenance: %s", got)
 	}
-	// A directory is read recursively; the stdin copy of defend-nested is skipped.
-	res = mustLoad(t, dir, fixtures)
-	if res.sum.Skipped != 1 {
+	// A directory is read recursively, JSON and XML alike, in one load; the
+	// stdin copy of defend-nested is skipped.
+	res = mustLoad(t, dir, filepath.Dir(fixtures))
+	if res.sum.Skipped != 1 || res.sum.Files < 15 {
 		t.Errorf("directory load: %+v %v", res.sum, res.skipped)
+	}
+	got = query(t, dir, `SELECT count(*) FILTER (WHERE "event.code" = '4688') AS windows, count(*) FILTER (WHERE "data_stream.dataset" = 'endpoint.events.process') AS defend FROM events`)
+	if !strings.Contains(got, `"windows":`) || strings.Contains(got, `"windows":0`) || strings.Contains(got, `"defend":0`) {
+		t.Errorf("mixed directory: %s", got)
 	}
 }
 
@@ -401,5 +417,41 @@ func TestSchemaColumnsAreUnique(t *testing.T) {
 			t.Errorf("duplicate column %s", f.Name)
 		}
 		seen[f.Name] = true
+	}
+}
+
+func TestWindowsEncodings(t *testing.T) {
+	src := filepath.Join(winFixtures, "events-pretty-crlf.xml")
+	plain := t.TempDir()
+	mustLoad(t, plain, src)
+	cols := `* EXCLUDE ("huntsql.load_id", "huntsql.source_file", "huntsql.input_sha256")`
+	want := dump(t, plain, cols)
+	data, _ := os.ReadFile(src)
+	for _, enc := range []struct {
+		name string
+		bom  []byte
+		be   bool
+	}{{"utf-16le-bom", []byte{0xff, 0xfe}, false}, {"utf-16be-bom", []byte{0xfe, 0xff}, true}, {"utf-16le", nil, false}} {
+		t.Run(enc.name, func(t *testing.T) {
+			b := append([]byte(nil), enc.bom...)
+			for _, r := range string(data) {
+				if enc.be {
+					b = append(b, byte(r>>8), byte(r))
+				} else {
+					b = append(b, byte(r), byte(r>>8))
+				}
+			}
+			// The XML declaration says UTF-8: the bytes decide, as for any other input.
+			p := filepath.Join(t.TempDir(), "security.evtx.xml")
+			os.WriteFile(p, b, 0o600)
+			dir := t.TempDir()
+			res := mustLoad(t, dir, p)
+			if len(res.problems) > 0 {
+				t.Fatalf("problems: %v", res.problems)
+			}
+			if got := dump(t, dir, cols); got != want {
+				t.Errorf("rows differ from the UTF-8 input:\n%s\nwant\n%s", got, want)
+			}
+		})
 	}
 }

@@ -54,13 +54,6 @@ var trie = func() *node {
 	return root
 }()
 
-// Source identifies where records come from; it fills the provenance columns.
-type Source struct {
-	File   string
-	SHA256 string
-	LoadID string
-}
-
 // Normalizer turns raw ECS JSON records into rows. It is not safe for
 // concurrent use: give each worker its own.
 type Normalizer struct {
@@ -103,10 +96,10 @@ var (
 )
 
 // Normalize appends the row for raw to b, or returns why the record is rejected.
-func (n *Normalizer) Normalize(raw *rows.Raw, src *Source, b *rows.Batch) (reject string) {
+func (n *Normalizer) Normalize(raw *rows.Raw, src *rows.Source, b *rows.Batch) (reject string) {
 	data := raw.Data
 	if !utf8.Valid(data) {
-		return fmt.Sprintf("invalid UTF-8 at byte %d of the record", invalidUTF8At(data))
+		return fmt.Sprintf("invalid UTF-8 at byte %d of the record", rows.InvalidUTF8At(data))
 	}
 	if err := fastjson.ValidateBytes(data); err != nil {
 		return jsonError(data, err)
@@ -432,17 +425,6 @@ func (n *Normalizer) single(name string, strs []string) (string, bool) {
 		}
 	}
 	return first, true
-}
-
-func invalidUTF8At(b []byte) int {
-	for i := 0; i < len(b); {
-		r, size := utf8.DecodeRune(b[i:])
-		if r == utf8.RuneError && size == 1 {
-			return i
-		}
-		i += size
-	}
-	return -1
 }
 
 // jsonError explains why data is not JSON. This is the rare path, so it asks

@@ -87,7 +87,7 @@ func TestSplitterRejectsOversizedRecords(t *testing.T) {
 func TestSplitterRejectsDeepNesting(t *testing.T) {
 	deep := strings.Repeat("[", 10000) + strings.Repeat("]", 10000)
 	got := split(t, "{\"a\":1}\n{\"x\":"+deep+"}\n{\"b\":2}\n", 0)
-	if len(got) != 3 || NewNormalizer().Normalize(&got[1], &Source{}, rows.NewBatch(1)) != "JSON nested deeper than 300 levels" {
+	if len(got) != 3 || NewNormalizer().Normalize(&got[1], &rows.Source{}, rows.NewBatch(1)) != "JSON nested deeper than 300 levels" {
 		t.Fatalf("deep nesting must be rejected, the rest kept:\n%.300s", show(got))
 	}
 }
@@ -142,7 +142,7 @@ func FuzzNormalize(f *testing.F) {
 	n := NewNormalizer()
 	f.Fuzz(func(t *testing.T, in []byte) {
 		b := rows.NewBatch(1)
-		reason := n.Normalize(&rows.Raw{Data: in, Line: 1}, &Source{}, b)
+		reason := n.Normalize(&rows.Raw{Data: in, Line: 1}, &rows.Source{}, b)
 		if (reason == "") != (b.Len == 1) {
 			t.Fatalf("reason %q with %d rows", reason, b.Len)
 		}

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -25,6 +26,26 @@ type Raw struct {
 	Reject string
 	// Size is the record's full size when Data holds only a prefix of it.
 	Size int64
+}
+
+// Source identifies where records come from; it fills the provenance columns.
+type Source struct {
+	File   string // absolute path, "-" for stdin
+	SHA256 string
+	LoadID string
+}
+
+// InvalidUTF8At returns the offset of the first byte of b that is not valid
+// UTF-8, or -1.
+func InvalidUTF8At(b []byte) int {
+	for i := 0; i < len(b); {
+		r, size := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && size == 1 {
+			return i
+		}
+		i += size
+	}
+	return -1
 }
 
 // KV is one entry of a map column.
