@@ -9,6 +9,7 @@ BIN       := bin/huntsql
 DEMO      := .demo
 FUZZTIME  ?= 30s
 BENCH_EVENTS ?= 1000000
+BENCH_SUITE  ?= all
 
 export CGO_ENABLED := 1
 
@@ -30,13 +31,15 @@ demo: build ## load the bundled fixtures and query them
 	$(BIN) query --archive $(DEMO)/archive \
 	  'SELECT "host.name", "host.os.type", count(*) AS events, min("@timestamp") AS first, max("@timestamp") AS last FROM events GROUP BY ALL ORDER BY ALL'
 
-bench: build ## load benchmark vs DuckDB read_json (BENCH_EVENTS=1000000)
-	$(GO) run -tags $(TAGS) ./internal/bench -bin $(BIN) -events $(BENCH_EVENTS) -dir .bench
+bench: build ## benchmarks with ratios vs DuckDB and encoding/xml (BENCH_EVENTS=1000000)
+	$(GO) run -tags $(TAGS) ./internal/bench -bin $(BIN) -events $(BENCH_EVENTS) -dir .bench -suite $(BENCH_SUITE)
 
 fuzz: ## run each fuzz target for FUZZTIME (default 30s)
 	$(GO) test -tags $(TAGS) -run '^$$' -fuzz '^FuzzSplitter$$' -fuzztime $(FUZZTIME) ./loader/ecs
 	$(GO) test -tags $(TAGS) -run '^$$' -fuzz '^FuzzNormalize$$' -fuzztime $(FUZZTIME) ./loader/ecs
 	$(GO) test -tags $(TAGS) -run '^$$' -fuzz '^FuzzTimestamp$$' -fuzztime $(FUZZTIME) ./loader/timestamp
+	$(GO) test -tags $(TAGS) -run '^$$' -fuzz '^FuzzSplitter$$' -fuzztime $(FUZZTIME) ./loader/winxml
+	$(GO) test -tags $(TAGS) -run '^$$' -fuzz '^FuzzParseEvent$$' -fuzztime $(FUZZTIME) ./loader/winxml
 
 clean: ## remove build and demo output
 	rm -rf bin $(DEMO) .bench

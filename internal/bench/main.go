@@ -4,7 +4,10 @@
 package main
 
 import (
+	"bufio"
+	"encoding/xml"
 	"flag"
+	"io"
 	"fmt"
 	"os"
 	"os/exec"
@@ -15,6 +18,8 @@ import (
 	"time"
 
 	"huntsql/internal/gen"
+	"huntsql/loader/rows"
+	"huntsql/loader/winxml"
 	schema "huntsql/sql"
 )
 
@@ -22,8 +27,20 @@ func main() {
 	bin := flag.String("bin", "bin/huntsql", "huntsql binary")
 	events := flag.Int("events", 1_000_000, "events in the large input")
 	dir := flag.String("dir", ".bench", "work directory")
+	suite := flag.String("suite", "all", "all, json or xml")
 	flag.Parse()
-	if err := run(*bin, *events, *dir); err != nil {
+	var err error
+	switch *suite {
+	case "json":
+		err = run(*bin, *events, *dir)
+	case "xml":
+		err = windowsXML(*bin, *dir, *events/5)
+	default:
+		if err = run(*bin, *events, *dir); err == nil {
+			err = windowsXML(*bin, *dir, *events/5)
+		}
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
@@ -92,6 +109,93 @@ func run(bin string, n int, dir string) error {
 	}
 	fmt.Printf("\npeak RSS, %d vs %d events: %.2fx (1.0 means memory does not grow with input)\n\n", n, n/4, float64(ms[2].maxRSS)/float64(ms[1].maxRSS))
 	return layouts(bin, dir, n)
+}
+
+// windowsXML compares huntsql's Windows event decoder (splitting, parsing and
+// mapping to ECS, on one goroutine) with encoding/xml merely tokenizing the
+// same stream, then loads the corpus end to end.
+func windowsXML(bin, dir string, n int) error {
+	path := filepath.Join(dir, fmt.Sprintf("win4688-%d.xml", n))
+	if _, err := os.Stat(path); err != nil {
+		f, err := os.Create(path + ".tmp")
+		if err != nil {
+			return err
+		}
+		if err := gen.Windows4688(f, n, gen.DefaultOptions()); err != nil {
+			return err
+		}
+		f.Close()
+		if err := os.Rename(path+".tmp", path); err != nil {
+			return err
+		}
+	}
+	st, _ := os.Stat(path)
+	fmt.Printf("\nWindows 4688 XML: %d events, %.1f MiB (%.0f bytes/event)\n", n, mib(st.Size()), float64(st.Size())/float64(n))
+
+	base, err := inProcess(path, func(r io.Reader) (int, error) {
+		dec := xml.NewDecoder(r)
+		events := 0
+		for {
+			tok, err := dec.Token()
+			if err == io.EOF {
+				return events, nil
+			}
+			if err != nil {
+				return events, err
+			}
+			if se, ok := tok.(xml.StartElement); ok && se.Name.Local == "Event" {
+				events++
+			}
+		}
+	})
+	if err != nil {
+		return err
+	}
+	ours, err := inProcess(path, func(r io.Reader) (int, error) {
+		sp, norm := winxml.NewSplitter(r, 0), winxml.NewNormalizer()
+		src := &rows.Source{File: path}
+		b := rows.NewBatch(1024)
+		events := 0
+		for {
+			raw, err := sp.Next()
+			if err == io.EOF {
+				return events, nil
+			}
+			if reason := raw.Reject + norm.Normalize(&raw, src, b); reason != "" {
+				return events, fmt.Errorf("event %d: %s", events, reason)
+			}
+			events++
+			if b.Len == 1024 {
+				b = rows.NewBatch(1024)
+			}
+		}
+	})
+	if err != nil {
+		return err
+	}
+	arch := filepath.Join(dir, "archive-win")
+	os.RemoveAll(arch)
+	load, err := timed("huntsql load", n, bin, "load", "-q", "--archive", arch, path)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("%-44s %10s %12s\n", "decoder (one goroutine)", "seconds", "events/s")
+	fmt.Printf("%-44s %10.2f %12.0f\n", "encoding/xml Token() loop (baseline)", base.wall.Seconds(), base.rate())
+	fmt.Printf("%-44s %10.2f %12.0f   %.2fx baseline\n", "huntsql winxml split + parse + map to ECS", ours.wall.Seconds(), ours.rate(), ours.rate()/base.rate())
+	fmt.Printf("%-44s %10.2f %12.0f   peak RSS %.0f MiB\n", "huntsql load (whole pipeline, all cores)", load.wall.Seconds(), load.rate(), float64(load.maxRSS)/1024)
+	return nil
+}
+
+// inProcess times fn over the file, counting the events it reports.
+func inProcess(path string, fn func(io.Reader) (int, error)) (measure, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return measure{}, err
+	}
+	defer f.Close()
+	start := time.Now()
+	n, err := fn(bufio.NewReaderSize(f, 1<<20))
+	return measure{wall: time.Since(start), events: n}, err
 }
 
 // layouts compares flat dotted columns with nested STRUCT columns on the same

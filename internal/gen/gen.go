@@ -76,3 +76,37 @@ func ECSProcess(w io.Writer, n int, o Options) error {
 	}
 	return bw.Flush()
 }
+
+// Windows4688 writes n Security 4688 events as `wevtutil qe Security /f:xml`
+// prints them (namespace, no root element, one event after another), about
+// 1.5 KB each.
+func Windows4688(w io.Writer, n int, o Options) error {
+	r := rand.New(rand.NewPCG(o.Seed, o.Seed^0x9e3779b97f4a7c15))
+	bw := bufio.NewWriterSize(w, 1<<20)
+	step := o.Span / time.Duration(max(n, 1))
+	images := []string{`C:\Windows\System32\cmd.exe`, `C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe`,
+		`C:\Python312\python.exe`, `C:\Windows\System32\svchost.exe`, `C:\Program Files\Google\Chrome\Application\chrome.exe`}
+	for i := 0; i < n; i++ {
+		ts := o.Start.Add(step*time.Duration(i) + time.Duration(r.IntN(1_000_000))*time.Microsecond)
+		h := r.IntN(max(o.Hosts, 1))
+		img, parent := images[r.IntN(len(images))], images[r.IntN(len(images))]
+		user := users[r.IntN(len(users))]
+		fmt.Fprintf(bw, "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System>"+
+			"<Provider Name='Microsoft-Windows-Security-Auditing' Guid='{54849625-5478-4994-a5ba-3e3b0328c30d}'/>"+
+			"<EventID>4688</EventID><Version>2</Version><Level>0</Level><Task>13312</Task><Opcode>0</Opcode>"+
+			"<Keywords>0x8020000000000000</Keywords><TimeCreated SystemTime='%s'/><EventRecordID>%d</EventRecordID>"+
+			"<Correlation/><Execution ProcessID='4' ThreadID='%d'/><Channel>Security</Channel><Computer>WS%03d.corp.example</Computer>"+
+			"<Security/></System><EventData><Data Name='SubjectUserSid'>S-1-5-21-1004336348-1177238915-682003330-%d</Data>"+
+			"<Data Name='SubjectUserName'>%s</Data><Data Name='SubjectDomainName'>CORP</Data><Data Name='SubjectLogonId'>0x%x</Data>"+
+			"<Data Name='NewProcessId'>0x%x</Data><Data Name='NewProcessName'>%s</Data><Data Name='TokenElevationType'>%%%%1938</Data>"+
+			"<Data Name='ProcessId'>0x%x</Data><Data Name='CommandLine'>&quot;%s&quot; %s</Data><Data Name='TargetUserSid'>S-1-0-0</Data>"+
+			"<Data Name='TargetUserName'>-</Data><Data Name='TargetDomainName'>-</Data><Data Name='TargetLogonId'>0x0</Data>"+
+			"<Data Name='ParentProcessName'>%s</Data><Data Name='MandatoryLabel'>S-1-16-8192</Data></EventData>"+
+			"<RenderingInfo Culture='en-US'><Message>A new process has been created.</Message><Level>Information</Level>"+
+			"<Task>Process Creation</Task><Opcode>Info</Opcode><Channel>Security</Channel>"+
+			"<Provider>Microsoft Windows security auditing.</Provider></RenderingInfo></Event>\n",
+			ts.Format("2006-01-02T15:04:05.0000000Z"), 1_000_000+i, 1000+r.IntN(9000), h, 1000+len(user), user, 0x3e7+r.IntN(1<<20),
+			4+r.IntN(1<<16)*4, img, 4+r.IntN(1<<16)*4, img, commands[r.IntN(len(commands))], parent)
+	}
+	return bw.Flush()
+}

@@ -147,9 +147,9 @@ func (n *Normalizer) Normalize(raw *rows.Raw, src *rows.Source, b *rows.Batch) (
 	if hasOriginal {
 		// The input's own event.original is kept as ECS means it; the record too.
 		b.SetString(colOriginal, original)
-		b.SetString(colRecord, string(data))
+		b.SetString(colRecord, raw.Text())
 	} else {
-		b.SetString(colOriginal, string(data))
+		b.SetString(colOriginal, raw.Text())
 	}
 	if len(n.warn) > 0 {
 		b.SetList(colWarnings, slices.Clone(n.warn))

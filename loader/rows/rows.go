@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -18,7 +19,7 @@ import (
 
 // Raw is one record cut from an input stream, not yet normalized.
 type Raw struct {
-	Data   []byte
+	Data   []byte // owned by the Raw and never modified: see Text
 	Line   int64 // 1-based line of the first byte
 	Offset int64 // 0-based byte offset in the decompressed stream
 	// Reject is set when the record could not even be cut out (malformed
@@ -47,6 +48,10 @@ func InvalidUTF8At(b []byte) int {
 	}
 	return -1
 }
+
+// Text returns the record's bytes as a string without copying them. A Raw's
+// Data is never modified once cut from the input, so the string may share it.
+func (r *Raw) Text() string { return unsafe.String(unsafe.SliceData(r.Data), len(r.Data)) }
 
 // KV is one entry of a map column.
 type KV struct{ K, V string }

@@ -14,6 +14,8 @@ import (
 // integration maps them (docs/windows.md; spec §4). Not safe for concurrent use.
 type Normalizer struct {
 	warn []string
+	p    parser
+	ev   event
 }
 
 // NewNormalizer returns a Normalizer.
@@ -78,8 +80,9 @@ var (
 
 // Normalize appends the row for one <Event> element, or returns why it is rejected.
 func (n *Normalizer) Normalize(raw *rows.Raw, src *rows.Source, b *rows.Batch) string {
-	ev, err := parseEvent(raw.Data)
-	if err != nil {
+	original := raw.Text()
+	ev := &n.ev
+	if err := parseEvent(original, &n.p, ev); err != nil {
 		return "invalid event XML: " + err.Error()
 	}
 	if ev.systemTime == "" {
@@ -92,7 +95,7 @@ func (n *Normalizer) Normalize(raw *rows.Raw, src *rows.Source, b *rows.Batch) s
 	n.warn = n.warn[:0]
 	b.AddRow()
 	b.SetInt(cTS, ts)
-	b.SetString(cOriginal, string(raw.Data))
+	b.SetString(cOriginal, original)
 	b.SetString(cFile, src.File)
 	b.SetInt(cLine, raw.Line)
 	b.SetInt(cOffset, raw.Offset)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"unicode/utf8"
+	"unsafe"
 
 	"huntsql/loader/rows"
 )
@@ -35,9 +36,11 @@ type kv struct {
 // DTDs and any entity beyond the five predefined ones and character references.
 type parser struct {
 	b     []byte
+	s     string // the same bytes as b: plain values are substrings of it, not copies
 	i     int
 	depth int
 	text  []byte // scratch for decoded text
+	attrs []attr // the attributes of the last start tag read
 }
 
 const maxDepth = 32
@@ -53,30 +56,33 @@ func (p *parser) fail(format string, args ...any) {
 	panic(&syntaxError{at: p.i, msg: fmt.Sprintf(format, args...)})
 }
 
-// parseEvent parses one <Event> element.
-func parseEvent(b []byte) (ev *event, err error) {
+// parseEvent parses one <Event> element from s into ev, reusing ev's storage.
+// The strings set in ev are substrings of s where no decoding was needed.
+func parseEvent(s string, p *parser, ev *event) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			se, ok := r.(*syntaxError)
 			if !ok {
 				panic(r)
 			}
-			ev, err = nil, se
+			err = se
 		}
 	}()
+	b := unsafe.Slice(unsafe.StringData(s), len(s)) // read only
 	if !utf8.Valid(b) {
-		return nil, fmt.Errorf("invalid UTF-8 at byte %d of the event", rows.InvalidUTF8At(b))
+		return fmt.Errorf("invalid UTF-8 at byte %d of the event", rows.InvalidUTF8At(b))
 	}
-	p := &parser{b: b}
-	ev = &event{}
-	name, attrs, empty := p.startTag()
-	if localName(name) != "Event" {
+	*p = parser{b: b, s: s, text: p.text[:0], attrs: p.attrs[:0]}
+	data, rendered := ev.data[:0], ev.rendered
+	clear(rendered)
+	*ev = event{data: data, rendered: rendered}
+	name, empty := p.startTag()
+	if string(localName(name)) != "Event" {
 		p.fail("root element is <%s>, not <Event>", name)
 	}
-	_ = attrs
 	if !empty {
-		p.children(name, func(child string, attrs []attr, empty bool) {
-			switch localName(child) {
+		p.children(name, func(child []byte, attrs []attr, empty bool) {
+			switch string(localName(child)) {
 			case "System":
 				p.system(child, empty, ev)
 			case "EventData":
@@ -94,33 +100,36 @@ func parseEvent(b []byte) (ev *event, err error) {
 	if p.i != len(p.b) {
 		p.fail("content after </Event>")
 	}
-	return ev, nil
+	return nil
 }
 
-type attr struct{ name, value string }
+type attr struct {
+	name  []byte
+	value string
+}
 
 func attrValue(attrs []attr, name string) string {
 	for _, a := range attrs {
-		if localName(a.name) == name {
+		if string(localName(a.name)) == name {
 			return a.value
 		}
 	}
 	return ""
 }
 
-func localName(n string) string {
-	if i := bytes.LastIndexByte([]byte(n), ':'); i >= 0 {
+func localName(n []byte) []byte {
+	if i := bytes.LastIndexByte(n, ':'); i >= 0 {
 		return n[i+1:]
 	}
 	return n
 }
 
-func (p *parser) system(name string, empty bool, ev *event) {
+func (p *parser) system(name []byte, empty bool, ev *event) {
 	if empty {
 		return
 	}
-	p.children(name, func(child string, attrs []attr, empty bool) {
-		switch localName(child) {
+	p.children(name, func(child []byte, attrs []attr, empty bool) {
+		switch string(localName(child)) {
 		case "Provider":
 			ev.provider = attrValue(attrs, "Name")
 			ev.providerGUID = attrValue(attrs, "Guid")
@@ -159,18 +168,18 @@ func (p *parser) system(name string, empty bool, ev *event) {
 	})
 }
 
-func (p *parser) eventData(name string, empty bool, ev *event) {
+func (p *parser) eventData(name []byte, empty bool, ev *event) {
 	if empty {
 		return
 	}
 	n := 0
-	p.children(name, func(child string, attrs []attr, empty bool) {
+	p.children(name, func(child []byte, attrs []attr, empty bool) {
 		n++
 		key := attrValue(attrs, "Name")
 		if key == "" {
 			key = "param" + strconv.Itoa(n) // unnamed <Data>, as winlogbeat names them
 		}
-		if localName(child) == "Binary" {
+		if string(localName(child)) == "Binary" {
 			key = "Binary"
 		}
 		v := p.textContent(child, empty)
@@ -179,30 +188,33 @@ func (p *parser) eventData(name string, empty bool, ev *event) {
 }
 
 // userData flattens <UserData><X xmlns=…><Field>v</Field>…</X></UserData>.
-func (p *parser) userData(name string, empty bool, ev *event) {
+func (p *parser) userData(name []byte, empty bool, ev *event) {
 	if empty {
 		return
 	}
-	p.children(name, func(wrapper string, _ []attr, empty bool) {
+	p.children(name, func(wrapper []byte, _ []attr, empty bool) {
 		if empty {
 			return
 		}
-		p.children(wrapper, func(field string, _ []attr, empty bool) {
+		p.children(wrapper, func(field []byte, _ []attr, empty bool) {
+			key := string(localName(field))
 			v := p.textContent(field, empty)
-			ev.data = append(ev.data, kv{name: localName(field), value: v, empty: v == ""})
+			ev.data = append(ev.data, kv{name: key, value: v, empty: v == ""})
 		})
 	})
 }
 
-func (p *parser) rendering(name string, empty bool, ev *event) {
+func (p *parser) rendering(name []byte, empty bool, ev *event) {
 	if empty {
 		return
 	}
-	ev.rendered = map[string]string{}
-	p.children(name, func(child string, _ []attr, empty bool) {
-		switch localName(child) {
+	if ev.rendered == nil {
+		ev.rendered = map[string]string{}
+	}
+	p.children(name, func(child []byte, _ []attr, empty bool) {
+		switch local := string(localName(child)); local {
 		case "Message", "Level", "Task", "Opcode", "Channel", "Provider":
-			ev.rendered[localName(child)] = p.textContent(child, empty)
+			ev.rendered[local] = p.textContent(child, empty)
 		default:
 			p.skip(child, empty)
 		}
@@ -212,7 +224,7 @@ func (p *parser) rendering(name string, empty bool, ev *event) {
 // children calls fn for each child element of the element name until its end
 // tag; fn must consume the child (its content and end tag). Text between
 // children is ignored.
-func (p *parser) children(name string, fn func(child string, attrs []attr, empty bool)) {
+func (p *parser) children(name []byte, fn func(child []byte, attrs []attr, empty bool)) {
 	p.depth++
 	if p.depth > maxDepth {
 		p.fail("elements nested deeper than %d levels", maxDepth)
@@ -230,24 +242,33 @@ func (p *parser) children(name string, fn func(child string, attrs []attr, empty
 		if p.markup() {
 			continue
 		}
-		child, attrs, empty := p.startTag()
-		fn(child, attrs, empty)
+		child, empty := p.startTag()
+		fn(child, p.attrs, empty)
 	}
 }
 
 // skip consumes an element's content and end tag.
-func (p *parser) skip(name string, empty bool) {
+func (p *parser) skip(name []byte, empty bool) {
 	if empty {
 		return
 	}
-	p.children(name, func(child string, _ []attr, empty bool) { p.skip(child, empty) })
+	p.children(name, func(child []byte, _ []attr, empty bool) { p.skip(child, empty) })
 }
 
-// textContent returns an element's decoded text (child elements are not
-// expected; their text is included).
-func (p *parser) textContent(name string, empty bool) string {
+// textContent returns an element's decoded text (the text of child elements
+// included). Plain text, the usual case, is a substring of the event: no copy.
+func (p *parser) textContent(name []byte, empty bool) string {
 	if empty {
 		return ""
+	}
+	start := p.i
+	end := start
+	for end < len(p.b) && p.b[end] != '<' && p.b[end] != '&' && (p.b[end] >= 0x20 || p.b[end] == '\t' || p.b[end] == '\n' || p.b[end] == '\r') {
+		end++
+	}
+	if rest := p.b[end:]; len(rest) > 2+len(name) && rest[0] == '<' && rest[1] == '/' && bytes.Equal(rest[2:2+len(name)], name) && rest[2+len(name)] == '>' {
+		p.i = end + 3 + len(name)
+		return p.s[start:end]
 	}
 	p.text = p.text[:0]
 	p.depth++
@@ -267,7 +288,7 @@ func (p *parser) textContent(name string, empty bool) string {
 		if p.markup() {
 			continue
 		}
-		child, _, empty := p.startTag()
+		child, empty := p.startTag()
 		save := p.text
 		p.text = nil
 		inner := p.textContent(child, empty)
@@ -349,7 +370,7 @@ func isNameByte(c byte) bool {
 	return c == ':' || c == '_' || c == '-' || c == '.' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80
 }
 
-func (p *parser) name() string {
+func (p *parser) name() []byte {
 	start := p.i
 	for p.i < len(p.b) && isNameByte(p.b[p.i]) {
 		p.i++
@@ -357,7 +378,7 @@ func (p *parser) name() string {
 	if p.i == start {
 		p.fail("expected a name")
 	}
-	return string(p.b[start:p.i])
+	return p.b[start:p.i]
 }
 
 func (p *parser) spaces() {
@@ -366,13 +387,15 @@ func (p *parser) spaces() {
 	}
 }
 
-// startTag reads <name attr='v' …> or <name …/>.
-func (p *parser) startTag() (name string, attrs []attr, empty bool) {
+// startTag reads <name attr='v' …> or <name …/>; the attributes are in p.attrs
+// until the next start tag.
+func (p *parser) startTag() (name []byte, empty bool) {
 	if p.i >= len(p.b) || p.b[p.i] != '<' {
 		p.fail("expected '<'")
 	}
 	p.i++
 	name = p.name()
+	p.attrs = p.attrs[:0]
 	for {
 		hadSpace := p.i < len(p.b) && isSpace(p.b[p.i])
 		p.spaces()
@@ -382,13 +405,13 @@ func (p *parser) startTag() (name string, attrs []attr, empty bool) {
 		switch p.b[p.i] {
 		case '>':
 			p.i++
-			return name, attrs, false
+			return name, false
 		case '/':
 			if p.i+1 >= len(p.b) || p.b[p.i+1] != '>' {
 				p.fail("expected '/>'")
 			}
 			p.i += 2
-			return name, attrs, true
+			return name, true
 		}
 		if !hadSpace {
 			p.fail("expected a space before an attribute")
@@ -400,7 +423,7 @@ func (p *parser) startTag() (name string, attrs []attr, empty bool) {
 		}
 		p.i++
 		p.spaces()
-		attrs = append(attrs, attr{an, p.attrValue()})
+		p.attrs = append(p.attrs, attr{an, p.attrValue()})
 	}
 }
 
@@ -410,7 +433,15 @@ func (p *parser) attrValue() string {
 	}
 	q := p.b[p.i]
 	p.i++
-	var out []byte
+	start := p.i
+	for p.i < len(p.b) && p.b[p.i] != q && p.b[p.i] != '&' && p.b[p.i] != '<' {
+		p.i++
+	}
+	if p.i < len(p.b) && p.b[p.i] == q {
+		p.i++
+		return p.s[start : p.i-1] // plain: a substring, no copy
+	}
+	out := append([]byte(nil), p.b[start:p.i]...)
 	for {
 		if p.i >= len(p.b) {
 			p.fail("unterminated attribute value")
@@ -431,10 +462,10 @@ func (p *parser) attrValue() string {
 	}
 }
 
-func (p *parser) endTag(name string) {
+func (p *parser) endTag(name []byte) {
 	p.i += 2
 	got := p.name()
-	if got != name {
+	if !bytes.Equal(got, name) {
 		p.fail("</%s> closes <%s>", got, name)
 	}
 	p.spaces()

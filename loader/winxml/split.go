@@ -254,7 +254,12 @@ func (s *Splitter) event() bool {
 	for {
 		b := s.buf[s.pos:s.end]
 		end := endAt(b[from:])
-		next := startAt(b[from:])
+		next := -1
+		if end >= 0 {
+			next = startAt(b[from : from+end+len(eventClose)+1])
+		} else {
+			next = startAt(b[from:])
+		}
 		if next >= 0 && (end < 0 || next < end) {
 			// Another event starts before this one ends: this one is cut short.
 			s.reject(from+next, lineNo, off, "unterminated <Event> element (the next <Event> starts before </Event>)")
