@@ -20,8 +20,8 @@ import (
 // Raw is one record cut from an input stream, not yet normalized.
 type Raw struct {
 	Data   []byte // owned by the Raw and never modified: see Text
-	Line   int64 // 1-based line of the first byte
-	Offset int64 // 0-based byte offset in the decompressed stream
+	Line   int64  // 1-based line of the first byte
+	Offset int64  // 0-based byte offset in the decompressed stream
 	// Reject is set when the record could not even be cut out (malformed
 	// structure, too large): it goes to the rejects as it is.
 	Reject string
