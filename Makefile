@@ -30,6 +30,8 @@ demo: build ## load the bundled fixtures and query them
 	$(BIN) load --archive $(DEMO)/archive fixtures/demo
 	$(BIN) query --archive $(DEMO)/archive \
 	  'SELECT "host.name", "host.os.type", count(*) AS events, min("@timestamp") AS first, max("@timestamp") AS last FROM events GROUP BY ALL ORDER BY ALL'
+	$(BIN) query --archive $(DEMO)/archive \
+	  'SELECT _time, host, process_name, parent_process_name, process FROM cim_process WHERE signature_id = '"'"'4688'"'"' ORDER BY _time'
 
 bench: build ## benchmarks with ratios vs DuckDB and encoding/xml (BENCH_EVENTS=1000000)
 	$(GO) run -tags $(TAGS) ./internal/bench -bin $(BIN) -events $(BENCH_EVENTS) -dir .bench -suite $(BENCH_SUITE)

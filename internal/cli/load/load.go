@@ -36,18 +36,22 @@ func NewCmdLoad(f *cmdutil.Factory, runF func(context.Context, *Options) error) 
 	opts := &Options{Factory: f}
 	cmd := &cobra.Command{
 		Use:   "load [flags] PATH...",
-		Short: "Archive event logs (ECS JSON) as Parquet",
+		Short: "Archive event logs (ECS JSON, Windows event XML) as Parquet",
 		Long: strings.TrimSpace(`
 Load event logs into the archive, normalized to one ECS schema.
 
 Inputs are files, directories (read recursively, in name order) or - for
-standard input. Compression (gzip, zstd) and format are detected by content,
-not by file name. Accepted today:
+standard input. Compression (gzip, zstd), text encoding and format are
+detected by content, not by file name. A directory may mix formats.
 
-  ECS JSON   NDJSON, a JSON array of documents, Elasticsearch hits
-             ({"_index","_id","_source":{...}}) or whole search/scroll
-             responses ({"hits":{"hits":[...]}}); keys nested, dotted or mixed.
-             Elastic Defend, Beats and Elastic Agent output and their exports.
+  ECS JSON     NDJSON, a JSON array of documents, Elasticsearch hits
+               ({"_index","_id","_source":{...}}) or whole search/scroll
+               responses ({"hits":{"hits":[...]}}); keys nested, dotted or
+               mixed. Elastic Defend, Beats and Elastic Agent output, exports.
+  Windows XML  "wevtutil qe /f:xml" output, with or without an <Events> root,
+               one event per line (Splunk XmlWinEventLog) or pretty-printed;
+               UTF-8 or UTF-16. Every event ID loads; 4688 and 4689 map to
+               ECS process fields as Elastic does (docs/windows.md).
 
 Every event keeps its exact original text in event.original; fields outside
 the schema stay there and remain queryable with DuckDB's JSON functions.
@@ -63,6 +67,9 @@ commits atomically: interrupted at any moment, the archive stays as it was.`),
 		Example: strings.TrimSpace(`
   # A directory of exports and a compressed file
   huntsql load ./export/ ./more/events.ndjson.gz
+
+  # Windows Security events straight from wevtutil
+  wevtutil qe Security /f:xml > security.xml && huntsql load security.xml
 
   # From a pipe, into a chosen archive
   zcat day1.json.gz | huntsql load --archive /cases/4711 -

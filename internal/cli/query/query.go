@@ -32,7 +32,8 @@ Run one DuckDB SQL statement over the archive and print the result.
 
 The archive is the view "events": one row per event, columns named as ECS
 names them and written quoted in SQL ("process.parent.name", "@timestamp").
-"process_events" narrows it to process events. Fields outside the schema are
+"process_events" narrows it to process events; "cim_process" adds the Splunk
+CIM names (process_name, parent_process_id, …). Fields outside the schema are
 in "event.original" (JSON for ECS input): use DuckDB's JSON functions, e.g.
 json_extract_string("event.original", '$.process.hash.md5').
 
