@@ -37,3 +37,41 @@ SELECT
     "event.original" AS _raw,
     *
 FROM events;
+
+-- Splunk's raw-text matching (spec seed-rules.md §3.1), for rules ported from
+-- SPL. Splunk lower-cases _raw and splits it at breakers; a search term matches
+-- when it stands between breakers.
+--   Major breakers: blanks, [ ] < > ( ) { } | ! ; , ' " * & ? + and the
+--   sequences -- %21 %26 %2526 %3B %7C %20 %2B %3D %2520 %5D %5B %3A %0A %2C %28 %29.
+--   Minor breakers: / : = @ . - $ # % \ _
+-- ASCII case folding only, as Splunk's lexicon does.
+CREATE OR REPLACE TEMP MACRO splunk_fold(raw) AS
+    translate(raw, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz');
+
+-- splunk_term(folded_raw, term): TERM(term), or one bare search word. The term
+-- must start at the start of the text or after a breaker (after a major breaker
+-- when the term itself holds a minor breaker, as eventcode=4688 does) and end
+-- at the end of the text or before a breaker.
+CREATE OR REPLACE TEMP MACRO splunk_term(folded, term) AS
+    regexp_matches(
+        folded,
+        '(^|[ \t\r\n\[\]<>(){}|!;,''"*&?+'
+            || CASE WHEN regexp_matches(term, '[/:=@.$#%\\_-]') THEN '' ELSE '/:=@.$#%\\_-' END
+            || ']|--|%21|%26|%2526|%3b|%7c|%20|%2b|%3d|%2520|%5d|%5b|%3a|%0a|%2c|%28|%29)'
+            || regexp_escape(lower(term))
+            || '([ \t\r\n\[\]<>(){}|!;,''"*&?+/:=@.$#%\\_-]|$)'
+    );
+
+-- splunk_phrase(folded_raw, phrase): a quoted phrase "…": each piece between
+-- breakers is a term, and the text holds the phrase itself.
+CREATE OR REPLACE TEMP MACRO splunk_phrase(folded, phrase) AS
+    contains(folded, lower(phrase))
+    AND list_bool_and(list_transform(
+        list_filter(regexp_split_to_array(lower(phrase), '[ \t\r\n\[\]<>(){}|!;,''"*&?+/:=@.$#%\\_-]+'), p -> p <> ''),
+        p -> splunk_term(folded, p)));
+
+-- sorted_values(list): the distinct non-NULL values of an aggregated list,
+-- sorted (byte order for text, numeric for numbers); NULL when there are none.
+-- It is what ES|QL VALUES() and SPL values() return, in a stable order.
+CREATE OR REPLACE TEMP MACRO sorted_values(l) AS
+    CASE WHEN len(list_distinct(l)) = 0 THEN NULL ELSE list_sort(list_distinct(l)) END;

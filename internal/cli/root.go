@@ -17,6 +17,8 @@ import (
 	"huntsql/internal/cli/cmdutil"
 	"huntsql/internal/cli/load"
 	"huntsql/internal/cli/query"
+	rulescmd "huntsql/internal/cli/rules"
+	"huntsql/internal/cli/run"
 	"huntsql/internal/iostreams"
 )
 
@@ -80,6 +82,9 @@ The archive is a directory: --archive DIR, else $HUNTSQL_ARCHIVE, else
   # Archive an Elastic export and a compressed NDJSON file
   huntsql load ./export/ ./more/events.ndjson.gz
 
+  # Run the detection rules over it
+  huntsql run
+
   # Ask the archive a question
   huntsql query 'SELECT "host.name", count(*) FROM events GROUP BY ALL'`),
 		Version:       f.Version,
@@ -93,6 +98,8 @@ The archive is a directory: --archive DIR, else $HUNTSQL_ARCHIVE, else
 	root.SetUsageTemplate(root.UsageTemplate() + "\n" + ExitCodeTable + "\n")
 	root.AddCommand(
 		load.NewCmdLoad(f, nil),
+		run.NewCmdRun(f, nil),
+		rulescmd.NewCmdRules(f),
 		query.NewCmdQuery(f, nil),
 	)
 	root.CompletionOptions.HiddenDefaultCmd = true

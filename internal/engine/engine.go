@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -130,10 +131,31 @@ func (e *Engine) WriteParquet(ctx context.Context, rec arrow.RecordBatch, path s
 	})
 }
 
-// ArchiveViews creates the archive's views over the files the manifest commits.
-// files selects a subset (nil: all committed files).
-func (e *Engine) ArchiveViews(ctx context.Context, a *archive.Archive, files []archive.File) error {
-	for _, stmt := range ViewSQL(a, files) {
+// Range is a half-open time range [From, To) in UTC; a zero bound is open.
+type Range struct{ From, To time.Time }
+
+// Overlaps reports whether a file's rows can fall in the range.
+func (r Range) Overlaps(f archive.File) bool {
+	return (r.From.IsZero() || !f.MaxTS.Before(r.From)) && (r.To.IsZero() || f.MinTS.Before(r.To))
+}
+
+// where is the SQL condition on @timestamp for the range, or "".
+func (r Range) where() string {
+	var conds []string
+	if !r.From.IsZero() {
+		conds = append(conds, fmt.Sprintf(`"@timestamp" >= TIMESTAMP '%s'`, r.From.UTC().Format("2006-01-02 15:04:05.999999")))
+	}
+	if !r.To.IsZero() {
+		conds = append(conds, fmt.Sprintf(`"@timestamp" < TIMESTAMP '%s'`, r.To.UTC().Format("2006-01-02 15:04:05.999999")))
+	}
+	return strings.Join(conds, " AND ")
+}
+
+// ArchiveViews creates the archive's views over the committed files that can
+// hold rows in the range, with rows outside it filtered out: rules and queries
+// then see only events in range.
+func (e *Engine) ArchiveViews(ctx context.Context, a *archive.Archive, files []archive.File, r Range) error {
+	for _, stmt := range ViewSQL(a, files, r) {
 		if err := e.Exec(ctx, stmt); err != nil {
 			return fmt.Errorf("create views: %w", err)
 		}
@@ -143,7 +165,13 @@ func (e *Engine) ArchiveViews(ctx context.Context, a *archive.Archive, files []a
 
 // ViewSQL returns the statements that define the archive's views over files
 // (absolute paths), so that any DuckDB client can run them.
-func ViewSQL(a *archive.Archive, files []archive.File) []string {
+func ViewSQL(a *archive.Archive, all []archive.File, r Range) []string {
+	var files []archive.File
+	for _, f := range all {
+		if r.Overlaps(f) {
+			files = append(files, f)
+		}
+	}
 	var src string
 	if len(files) == 0 {
 		src = emptyEvents()
@@ -157,6 +185,9 @@ func ViewSQL(a *archive.Archive, files []archive.File) []string {
 			b.WriteString(Quote(a.Path(f.Path)))
 		}
 		b.WriteString("], hive_partitioning = false)")
+		if w := r.where(); w != "" {
+			b.WriteString(" WHERE " + w)
+		}
 		src = b.String()
 	}
 	return append([]string{"CREATE OR REPLACE TEMP VIEW events AS " + src}, schema.Views...)

@@ -125,11 +125,11 @@ func (s *Set) rowJSON(r []any) ([]byte, error) {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		if err := writeJSON(&b, c); err != nil {
+		if err := WriteJSON(&b, c); err != nil {
 			return nil, err
 		}
 		b.WriteByte(':')
-		if err := writeJSON(&b, JSONValue(r[i])); err != nil {
+		if err := WriteJSON(&b, JSONValue(r[i])); err != nil {
 			return nil, err
 		}
 	}
@@ -137,9 +137,9 @@ func (s *Set) rowJSON(r []any) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// writeJSON encodes v compactly and without HTML escaping: event text such as
+// WriteJSON encodes v compactly and without HTML escaping: event text such as
 // <Event> must read as it was written.
-func writeJSON(b *bytes.Buffer, v any) error {
+func WriteJSON(b *bytes.Buffer, v any) error {
 	enc := json.NewEncoder(b)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {
@@ -198,7 +198,7 @@ func Text(v any) string {
 	switch j.(type) {
 	case []any, map[string]any:
 		var b bytes.Buffer
-		if writeJSON(&b, j) == nil { // map keys come out sorted
+		if WriteJSON(&b, j) == nil { // map keys come out sorted
 			return b.String()
 		}
 	}

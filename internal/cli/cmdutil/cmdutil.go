@@ -6,6 +6,7 @@ package cmdutil
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"huntsql/internal/archive"
 	"huntsql/internal/engine"
@@ -54,6 +55,18 @@ type PartialError struct{ Msg string }
 
 func (e *PartialError) Error() string { return e.Msg }
 
+// RulesFailedError reports that some rules failed while the others ran (exit code 4).
+type RulesFailedError struct{ Failed, Total int }
+
+func (e *RulesFailedError) Error() string {
+	return fmt.Sprintf("%d of %d rules failed", e.Failed, e.Total)
+}
+
+// DetectionsFoundError reports detections when the user asked to fail on them (exit code 5).
+type DetectionsFoundError struct{ Count int }
+
+func (e *DetectionsFoundError) Error() string { return fmt.Sprintf("%d detections", e.Count) }
+
 // UsageError reports bad flags or arguments (exit code 2).
 type UsageError struct{ Err error }
 
@@ -63,4 +76,22 @@ func (e *UsageError) Unwrap() error { return e.Err }
 // Usagef returns a UsageError.
 func Usagef(format string, args ...any) error {
 	return &UsageError{Err: fmt.Errorf(format, args...)}
+}
+
+// Thousands writes n with thousands separators: 1234567 → "1,234,567".
+func Thousands(n int64) string {
+	s := fmt.Sprint(n)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
 }

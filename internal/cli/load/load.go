@@ -165,25 +165,8 @@ func summaryLine(s *loader.Summary) string {
 		rate = float64(s.Records) / secs
 	}
 	return fmt.Sprintf("loaded %d files (%d skipped, %d failed): %s records = %s archived + %s rejected; %s in %.2fs (%s events/s)",
-		s.Files, s.Skipped, s.FailedFiles, thousands(s.Records), thousands(s.Archived), thousands(s.Rejected),
-		bytesText(s.Bytes), secs, thousands(int64(rate)))
-}
-
-func thousands(n int64) string {
-	s := fmt.Sprint(n)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
+		s.Files, s.Skipped, s.FailedFiles, cmdutil.Thousands(s.Records), cmdutil.Thousands(s.Archived), cmdutil.Thousands(s.Rejected),
+		bytesText(s.Bytes), secs, cmdutil.Thousands(int64(rate)))
 }
 
 func bytesText(n int64) string {
@@ -247,7 +230,7 @@ func (v *progressView) render() {
 	}
 	recs := v.p.Records.Load()
 	rate := float64(recs) / max(time.Since(v.start).Seconds(), 0.001)
-	v.bar.Describe(fmt.Sprintf("%-9s %s events (%s/s), %s rejected", phase, thousands(recs), thousands(int64(rate)), thousands(v.p.Rejected.Load())))
+	v.bar.Describe(fmt.Sprintf("%-9s %s events (%s/s), %s rejected", phase, cmdutil.Thousands(recs), cmdutil.Thousands(int64(rate)), cmdutil.Thousands(v.p.Rejected.Load())))
 	v.bar.Set64(v.p.BytesDone.Load())
 }
 

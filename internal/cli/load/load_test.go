@@ -24,8 +24,8 @@ func TestNewCmdLoadFlags(t *testing.T) {
 
 func TestSummaryNumbers(t *testing.T) {
 	for n, want := range map[int64]string{0: "0", 999: "999", 1000: "1,000", 1234567: "1,234,567", -1234: "-1,234"} {
-		if got := thousands(n); got != want {
-			t.Errorf("thousands(%d) = %q, want %q", n, got, want)
+		if got := cmdutil.Thousands(n); got != want {
+			t.Errorf("Thousands(%d) = %q, want %q", n, got, want)
 		}
 	}
 	if got := bytesText(1536); got != "1.5 KiB" {

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"huntsql/internal/cli/cmdutil"
+	"huntsql/internal/engine"
 	"huntsql/internal/results"
 )
 
@@ -80,7 +81,7 @@ func Run(ctx context.Context, opts *Options) error {
 		return err
 	}
 	defer eng.Close()
-	if err := eng.ArchiveViews(ctx, a, m.Files); err != nil {
+	if err := eng.ArchiveViews(ctx, a, m.Files, engine.Range{}); err != nil {
 		return err
 	}
 	rows, err := eng.Query(ctx, opts.SQL)
