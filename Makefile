@@ -21,17 +21,18 @@ help: ## list targets
 build: ## build bin/huntsql
 	$(GO) build -tags $(TAGS) -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/huntsql
 
-test: ## run every test (UPDATE_GOLDEN=1 refreshes golden files)
+test: build ## run every test (UPDATE_GOLDEN=1 refreshes golden files)
 	$(GO) vet -tags $(TAGS) ./...
 	$(GO) test -tags $(TAGS) -count=1 ./...
+	$(BIN) rules lint
+	$(BIN) rules test --fixtures fixtures/rules
 
-demo: build ## load the bundled fixtures and query them
+demo: build ## load the bundled sample logs, run every rule, show the detections
 	rm -rf $(DEMO)
 	$(BIN) load --archive $(DEMO)/archive fixtures/demo
+	$(BIN) run --archive $(DEMO)/archive --format table
 	$(BIN) query --archive $(DEMO)/archive \
 	  'SELECT "host.name", "host.os.type", count(*) AS events, min("@timestamp") AS first, max("@timestamp") AS last FROM events GROUP BY ALL ORDER BY ALL'
-	$(BIN) query --archive $(DEMO)/archive \
-	  'SELECT _time, host, process_name, parent_process_name, process FROM cim_process WHERE signature_id = '"'"'4688'"'"' ORDER BY _time'
 
 bench: build ## benchmarks with ratios vs DuckDB and encoding/xml (BENCH_EVENTS=1000000)
 	$(GO) run -tags $(TAGS) ./internal/bench -bin $(BIN) -events $(BENCH_EVENTS) -dir .bench -suite $(BENCH_SUITE)

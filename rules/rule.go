@@ -101,7 +101,12 @@ func Parse(name string, data []byte) (*Rule, error) {
 	}
 	text := string(data)
 	var errs []error
-	for _, k := range md.Undecoded() {
+	unknown := md.Undecoded()
+	for _, k := range unknown {
+		// An unknown table is one error, not one more for each of its keys.
+		if slices.ContainsFunc(unknown, func(p toml.Key) bool { return len(p) < len(k) && slices.Equal(p, k[:len(p)]) }) {
+			continue
+		}
 		errs = append(errs, &Error{File: name, Line: keyLine(text, k), Msg: fmt.Sprintf("unknown key %q", k.String())})
 	}
 	if f.Rule == nil {

@@ -61,7 +61,7 @@ func testRule(ctx context.Context, r *rules.Rule, opts Options) ([]string, error
 		}
 	}
 	if _, err := os.Stat(want); err != nil && !opts.Update {
-		problems = append(problems, fmt.Sprintf("missing fixtures: %s (the exact detections fires/ must give; `huntsql rules test --update` writes it)", want))
+		problems = append(problems, fmt.Sprintf("missing fixtures: want.ndjson (the exact detections fires/ must give; `huntsql rules test --update` writes it) in %s", dir))
 	}
 	if len(problems) > 0 {
 		return problems, nil

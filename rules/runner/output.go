@@ -74,29 +74,46 @@ func Write(w io.Writer, format string, dets []Detection, results []Result) error
 	return fmt.Errorf("format %q cannot be written as text (want one of %s)", format, strings.Join(Formats, ", "))
 }
 
-// writeTable prints each rule's detections as an aligned table under a heading.
+// writeTable prints each detection as a block of "field  value" lines under
+// its rule's heading: rule results are wide, terminals are not.
 func writeTable(w io.Writer, rs []Result) error {
-	for i, r := range rs {
+	var b strings.Builder
+	for _, r := range rs {
 		if r.Err != nil || len(r.Rows) == 0 {
 			continue
 		}
-		if i > 0 {
-			fmt.Fprintln(w)
+		fmt.Fprintf(&b, "== %s  %s  (%s, risk %d): %d detection%s\n", r.Rule.ID, r.Rule.Name, r.Rule.Severity, r.Rule.Score(),
+			len(r.Rows), plural(len(r.Rows)))
+		width := 0
+		for _, c := range r.Columns {
+			width = max(width, len(c))
 		}
-		fmt.Fprintf(w, "== %s  %s  (%s, risk %d)\n", r.Rule.ID, r.Rule.Name, r.Rule.Severity, r.Rule.Score())
-		rows := make([][]any, len(r.Rows))
-		for j, row := range r.Rows {
-			rows[j] = make([]any, len(row))
-			for k, v := range row {
-				rows[j][k] = Normalize(v)
+		for i, row := range r.Rows {
+			if i > 0 {
+				b.WriteString("   --\n")
+			}
+			for j, v := range row {
+				text := results.Text(Normalize(v))
+				if n := []rune(text); len(n) > maxCell {
+					text = string(n[:maxCell-1]) + "…"
+				}
+				fmt.Fprintf(&b, "   %-*s  %s\n", width, r.Columns[j], text)
 			}
 		}
-		set := &results.Set{Columns: r.Columns, Rows: rows}
-		if err := set.Write(w, results.Table, 48); err != nil {
-			return err
-		}
+		b.WriteString("\n")
 	}
-	return nil
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// maxCell bounds a value in table output; machine formats are never cut.
+const maxCell = 100
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
 }
 
 // WriteFile writes detections to path atomically (temporary file, rename).
