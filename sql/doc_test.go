@@ -52,7 +52,7 @@ func TestViewsSplit(t *testing.T) {
 		t.Fatal("no views")
 	}
 	for _, v := range Views {
-		if !strings.HasPrefix(v, "CREATE OR REPLACE TEMP VIEW ") || strings.HasSuffix(v, ";") {
+		if !(strings.HasPrefix(v, "CREATE OR REPLACE TEMP VIEW ") || strings.HasPrefix(v, "CREATE OR REPLACE TEMP MACRO ")) || strings.HasSuffix(v, ";") {
 			t.Errorf("statement not split cleanly: %q", v)
 		}
 	}

@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"huntsql/internal/archive"
 	"huntsql/internal/gen"
 	"huntsql/loader/rows"
 	"huntsql/loader/winxml"
@@ -27,7 +28,7 @@ func main() {
 	bin := flag.String("bin", "bin/huntsql", "huntsql binary")
 	events := flag.Int("events", 1_000_000, "events in the large input")
 	dir := flag.String("dir", ".bench", "work directory")
-	suite := flag.String("suite", "all", "all, json or xml")
+	suite := flag.String("suite", "all", "all, json, xml or rules")
 	flag.Parse()
 	var err error
 	switch *suite {
@@ -35,9 +36,14 @@ func main() {
 		err = run(*bin, *events, *dir)
 	case "xml":
 		err = windowsXML(*bin, *dir, *events/5)
+	case "rules":
+		err = rulesBench(*bin, *dir, *events)
 	default:
 		if err = run(*bin, *events, *dir); err == nil {
 			err = windowsXML(*bin, *dir, *events/5)
+		}
+		if err == nil {
+			err = rulesBench(*bin, *dir, *events)
 		}
 	}
 	if err != nil {
@@ -346,4 +352,86 @@ func mib(n int64) float64 { return float64(n) / (1 << 20) }
 func numCPU() int {
 	b, _ := os.ReadFile("/proc/cpuinfo")
 	return strings.Count(string(b), "processor\t:")
+}
+
+// rulesBench runs each built-in rule over a 10× archive (ten copies of the
+// loaded one, listed in one manifest) twice: through `huntsql run`, and as the
+// same SQL through `huntsql query` over the same views. The ratio is the
+// runner's own cost: rule loading, order check, detection records.
+func rulesBench(bin, dir string, n int) error {
+	src := filepath.Join(dir, "archive-huntsql-load")
+	if _, err := os.Stat(filepath.Join(src, archive.ManifestName)); err != nil {
+		big := filepath.Join(dir, fmt.Sprintf("ecs-%d.ndjson", n))
+		if err := generate(big, n); err != nil {
+			return err
+		}
+		if _, err := timed("load", n, bin, "load", "-q", "--archive", src, big); err != nil {
+			return err
+		}
+	}
+	a, _ := archive.Open(src)
+	m, err := a.ReadManifest(false)
+	if err != nil {
+		return err
+	}
+	dst := filepath.Join(dir, "archive-10x")
+	os.RemoveAll(dst)
+	big := &archive.Manifest{}
+	for copyNo := range 10 {
+		for _, f := range m.Files {
+			rel := fmt.Sprintf("events/copy=%d/%s", copyNo, filepath.Base(f.Path))
+			if err := os.MkdirAll(filepath.Dir(filepath.Join(dst, rel)), 0o700); err != nil {
+				return err
+			}
+			if err := os.Link(a.Path(f.Path), filepath.Join(dst, rel)); err != nil {
+				return err
+			}
+			f.Path = rel
+			big.Files = append(big.Files, f)
+		}
+	}
+	b, _ := archive.Open(dst)
+	if err := b.Commit(big); err != nil {
+		return err
+	}
+	events := 10 * n
+	fmt.Printf("\nRules over %d events (%d Parquet files)\n", events, len(big.Files))
+	fmt.Printf("%-40s %12s %12s %10s\n", "rule", "by hand s", "huntsql run s", "overhead")
+	for _, id := range []string{"6178.6732", "b42e4b88-fc4a-417b-a45e-4d4a3db9fd41"} {
+		out, err := exec.Command(bin, "rules", "show", id).Output()
+		if err != nil {
+			return err
+		}
+		q := ruleQuery(string(out))
+		best := func(args ...string) (time.Duration, error) {
+			var min time.Duration
+			for range 2 {
+				m, err := timed(id, events, bin, args...)
+				if err != nil {
+					return 0, err
+				}
+				if min == 0 || m.wall < min {
+					min = m.wall
+				}
+			}
+			return min, nil
+		}
+		hand, err := best("query", "--archive", dst, "--format", "csv", "--", q)
+		if err != nil {
+			return err
+		}
+		ours, err := best("run", "--archive", dst, "-q", "--format", "ndjson", "--rule", id)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("%-40s %12.2f %12.2f %9.2fx\n", id, hand.Seconds(), ours.Seconds(), ours.Seconds()/hand.Seconds())
+	}
+	return nil
+}
+
+// ruleQuery cuts the query out of `huntsql rules show` output.
+func ruleQuery(toml string) string {
+	_, rest, _ := strings.Cut(toml, "query = '''")
+	q, _, _ := strings.Cut(rest, "'''")
+	return q
 }
