@@ -2,11 +2,11 @@ package ecs
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 
 	"huntsql/loader/rows"
+	"huntsql/loader/stream"
 )
 
 // Splitter cuts ECS JSON records out of a decompressed stream, keeping each
@@ -22,15 +22,9 @@ import (
 // without being buffered. A malformed record is returned as a reject and the
 // splitter resynchronizes on the next line.
 type Splitter struct {
-	r   io.Reader
+	stream.Window
 	max int
 
-	buf       []byte
-	pos, end  int   // unread bytes: buf[pos:end]
-	base      int64 // stream offset of buf[0]
-	line      int64 // line number at buf[pos]
-	eof       bool
-	readErr   error
 	started   bool
 	lineMode  bool
 	inArray   bool // inside a top-level array (value mode)
@@ -48,72 +42,27 @@ func NewSplitter(r io.Reader, maxRecord int) *Splitter {
 	if maxRecord <= 0 {
 		maxRecord = DefaultMaxRecord
 	}
-	return &Splitter{r: r, max: maxRecord, buf: make([]byte, 0, min(maxRecord, 1<<20)), line: 1}
+	return &Splitter{Window: stream.NewWindow(r, 1<<20, maxRecord), max: maxRecord}
 }
 
 // ReadErr is the error that ended the underlying stream early, if any (for
 // example a truncated gzip member); Next returns io.EOF after it.
-func (s *Splitter) ReadErr() error { return s.readErr }
-
-// fill reads more input, compacting and growing the buffer up to max.
-// It returns false when no more bytes can be added.
-func (s *Splitter) fill() bool {
-	if s.eof {
-		return false
-	}
-	if s.pos > 0 {
-		n := copy(s.buf[:cap(s.buf)], s.buf[s.pos:s.end])
-		s.base += int64(s.pos)
-		s.end, s.pos = n, 0
-		s.buf = s.buf[:n]
-	}
-	if s.end == cap(s.buf) {
-		if cap(s.buf) >= s.max {
-			return false
-		}
-		nb := make([]byte, s.end, min(2*cap(s.buf), s.max))
-		copy(nb, s.buf[:s.end])
-		s.buf = nb
-	}
-	for {
-		n, err := s.r.Read(s.buf[s.end:cap(s.buf)])
-		s.end += n
-		s.buf = s.buf[:s.end]
-		if err != nil {
-			s.eof = true
-			if !errors.Is(err, io.EOF) {
-				s.readErr = err
-			}
-			return n > 0
-		}
-		if n > 0 {
-			return true
-		}
-	}
-}
-
-// advance consumes n bytes, counting lines.
-func (s *Splitter) advance(n int) {
-	s.line += int64(bytes.Count(s.buf[s.pos:s.pos+n], []byte{'\n'}))
-	s.pos += n
-}
-
-func (s *Splitter) offset() int64 { return s.base + int64(s.pos) }
+func (s *Splitter) ReadErr() error { return s.Err }
 
 // skipSpace consumes whitespace (and a UTF-8 byte order mark at the start) and
 // reports whether any input is left.
 func (s *Splitter) skipSpace() bool {
 	for {
-		for s.pos < s.end {
-			c := s.buf[s.pos]
+		for s.Pos < s.End {
+			c := s.Buf[s.Pos]
 			if c == '\n' {
-				s.line++
+				s.Line++
 			} else if !isSpace(c) {
 				return true
 			}
-			s.pos++
+			s.Pos++
 		}
-		if !s.fill() {
+		if !s.Fill() {
 			return false
 		}
 	}
@@ -146,17 +95,17 @@ func (s *Splitter) Next() (rows.Raw, error) {
 // exactly one object (NDJSON), value mode otherwise.
 func (s *Splitter) start() {
 	s.started = true
-	for s.end-s.pos < 3 && s.fill() {
+	for s.End-s.Pos < 3 && s.Fill() {
 	}
-	if bytes.HasPrefix(s.buf[s.pos:s.end], []byte("\xef\xbb\xbf")) {
-		s.pos += 3
+	if bytes.HasPrefix(s.Buf[s.Pos:s.End], []byte("\xef\xbb\xbf")) {
+		s.Pos += 3
 	}
-	if !s.skipSpace() || s.buf[s.pos] != '{' {
+	if !s.skipSpace() || s.Buf[s.Pos] != '{' {
 		return
 	}
-	for s.end-s.pos < sniffWindow && s.fill() {
+	for s.End-s.Pos < sniffWindow && s.Fill() {
 	}
-	s.lineMode = looksLikeNDJSON(s.buf[s.pos:s.end])
+	s.lineMode = looksLikeNDJSON(s.Buf[s.Pos:s.End])
 }
 
 // sniffWindow is how much of the start of a stream decides its layout.
@@ -190,32 +139,32 @@ func looksLikeNDJSON(b []byte) bool {
 // nextLine handles one line in line mode.
 func (s *Splitter) nextLine() bool {
 	for {
-		nl := bytes.IndexByte(s.buf[s.pos:s.end], '\n')
-		if nl < 0 && !s.eof && s.fill() {
+		nl := bytes.IndexByte(s.Buf[s.Pos:s.End], '\n')
+		if nl < 0 && !s.EOF && s.Fill() {
 			continue
 		}
-		if s.pos == s.end {
+		if s.Pos == s.End {
 			return false
 		}
-		lineNo, off := s.line, s.offset()
-		if nl < 0 && !s.eof {
+		lineNo, off := s.Line, s.Offset()
+		if nl < 0 && !s.EOF {
 			s.skipLongLine(lineNo, off)
 			return true
 		}
-		n := s.end - s.pos // last line without a newline
+		n := s.End - s.Pos // last line without a newline
 		if nl >= 0 {
 			n = nl
 		}
-		text := s.buf[s.pos : s.pos+n]
+		text := s.Buf[s.Pos : s.Pos+n]
 		lead := skipSpace(text, 0)
 		text = bytes.TrimRight(text[lead:], " \t\r")
 		if len(text) > 0 {
 			s.emit(text, lineNo, off+int64(lead))
 		}
-		s.pos += n
+		s.Pos += n
 		if nl >= 0 {
-			s.pos++
-			s.line++
+			s.Pos++
+			s.Line++
 		}
 		return true
 	}
@@ -223,19 +172,19 @@ func (s *Splitter) nextLine() bool {
 
 // skipLongLine rejects a line longer than the buffer, keeping a prefix.
 func (s *Splitter) skipLongLine(lineNo, off int64) {
-	prefix := bytes.Clone(s.buf[s.pos:min(s.end, s.pos+rejectPrefix)])
+	prefix := bytes.Clone(s.Buf[s.Pos:min(s.End, s.Pos+rejectPrefix)])
 	size := int64(0)
 	for {
-		nl := bytes.IndexByte(s.buf[s.pos:s.end], '\n')
+		nl := bytes.IndexByte(s.Buf[s.Pos:s.End], '\n')
 		if nl >= 0 {
 			size += int64(nl)
-			s.pos += nl + 1
-			s.line++
+			s.Pos += nl + 1
+			s.Line++
 			break
 		}
-		size += int64(s.end - s.pos)
-		s.pos = s.end
-		if !s.fill() {
+		size += int64(s.End - s.Pos)
+		s.Pos = s.End
+		if !s.Fill() {
 			break
 		}
 	}
@@ -250,53 +199,53 @@ const rejectPrefix = 64 << 10
 func (s *Splitter) nextValue() bool {
 	if !s.skipSpace() {
 		if s.inArray {
-			s.pending = append(s.pending, rows.Raw{Line: s.line, Offset: s.offset(), Reject: "unexpected end of input: array not closed"})
+			s.pending = append(s.pending, rows.Raw{Line: s.Line, Offset: s.Offset(), Reject: "unexpected end of input: array not closed"})
 			s.inArray = false
 		}
 		return false
 	}
-	c := s.buf[s.pos]
+	c := s.Buf[s.Pos]
 	switch {
 	case s.inArray && c == ']':
-		s.advance(1)
+		s.Advance(1)
 		s.inArray = false
 		return true
 	case s.inArray && c == ',':
-		s.advance(1)
+		s.Advance(1)
 		return true
 	case !s.inArray && c == '[':
-		s.advance(1)
+		s.Advance(1)
 		s.inArray = true
 		return true
 	}
-	lineNo, off := s.line, s.offset()
+	lineNo, off := s.Line, s.Offset()
 	s.sc.reset()
-	scanned := 0 // bytes of the value already scanned, from s.pos
+	scanned := 0 // bytes of the value already scanned, from s.Pos
 	for {
-		n, done, err := s.sc.feed(s.buf[s.pos+scanned : s.end])
+		n, done, err := s.sc.feed(s.Buf[s.Pos+scanned : s.End])
 		scanned += n
 		if err != nil {
 			s.rejectToLineEnd(lineNo, off, scanned, "invalid JSON: "+err.Error())
 			return true
 		}
 		if done {
-			s.emit(s.buf[s.pos:s.pos+scanned], lineNo, off)
-			s.advance(scanned)
+			s.emit(s.Buf[s.Pos:s.Pos+scanned], lineNo, off)
+			s.Advance(scanned)
 			return true
 		}
-		if !s.fill() {
-			if s.end-s.pos >= s.max {
+		if !s.Fill() {
+			if s.End-s.Pos >= s.max {
 				s.skipLongValue(lineNo, off)
 				return true
 			}
 			if ok, _ := s.sc.atEOF(); ok {
-				s.emit(s.buf[s.pos:s.end], lineNo, off)
-				s.advance(s.end - s.pos)
+				s.emit(s.Buf[s.Pos:s.End], lineNo, off)
+				s.Advance(s.End - s.Pos)
 				return true
 			}
-			s.pending = append(s.pending, rows.Raw{Data: bytes.Clone(s.buf[s.pos:s.end]), Line: lineNo, Offset: off,
+			s.pending = append(s.pending, rows.Raw{Data: bytes.Clone(s.Buf[s.Pos:s.End]), Line: lineNo, Offset: off,
 				Reject: "invalid JSON: " + errTruncated.Error()})
-			s.advance(s.end - s.pos)
+			s.Advance(s.End - s.Pos)
 			return true
 		}
 	}
@@ -305,30 +254,30 @@ func (s *Splitter) nextValue() bool {
 // rejectToLineEnd rejects a malformed value from its start to the end of the
 // line holding the error, and resumes after that line.
 func (s *Splitter) rejectToLineEnd(lineNo, off int64, bad int, reason string) {
-	stop := s.pos + bad
-	if nl := bytes.IndexByte(s.buf[stop:s.end], '\n'); nl >= 0 {
+	stop := s.Pos + bad
+	if nl := bytes.IndexByte(s.Buf[stop:s.End], '\n'); nl >= 0 {
 		stop += nl + 1
 	} else {
-		stop = s.end
+		stop = s.End
 	}
-	s.pending = append(s.pending, rows.Raw{Data: bytes.TrimRight(bytes.Clone(s.buf[s.pos:stop]), "\r\n"),
+	s.pending = append(s.pending, rows.Raw{Data: bytes.TrimRight(bytes.Clone(s.Buf[s.Pos:stop]), "\r\n"),
 		Line: lineNo, Offset: off, Reject: reason})
-	s.advance(stop - s.pos)
+	s.Advance(stop - s.Pos)
 }
 
 // skipLongValue rejects a value longer than the buffer and skips to its end.
 func (s *Splitter) skipLongValue(lineNo, off int64) {
-	prefix := bytes.Clone(s.buf[s.pos:min(s.end, s.pos+rejectPrefix)])
+	prefix := bytes.Clone(s.Buf[s.Pos:min(s.End, s.Pos+rejectPrefix)])
 	s.sc.reset()
 	size := int64(0)
 	for {
-		n, done, err := s.sc.feed(s.buf[s.pos:s.end])
+		n, done, err := s.sc.feed(s.Buf[s.Pos:s.End])
 		size += int64(n)
-		s.advance(n)
+		s.Advance(n)
 		if done || err != nil {
 			break
 		}
-		if !s.fill() {
+		if !s.Fill() {
 			break
 		}
 	}

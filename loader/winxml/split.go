@@ -6,11 +6,11 @@ package winxml
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 
 	"huntsql/loader/rows"
+	"huntsql/loader/stream"
 )
 
 // DefaultMaxEvent is the largest event accepted; larger ones are rejected
@@ -23,16 +23,9 @@ const DefaultMaxEvent = 1 << 20
 // event, a DTD) is returned as a reject and the splitter resynchronizes on the
 // next <Event.
 type Splitter struct {
-	r   io.Reader
-	max int
-
-	buf      []byte
-	pos, end int
-	base     int64 // stream offset of buf[0]
-	line     int64 // line at buf[pos]
-	eof      bool
-	readErr  error
-	pending  []rows.Raw
+	stream.Window // grows to twice the event limit: an event and what follows it
+	max           int
+	pending       []rows.Raw
 }
 
 // NewSplitter reads events from r (UTF-8). maxEvent <= 0 means DefaultMaxEvent.
@@ -40,55 +33,11 @@ func NewSplitter(r io.Reader, maxEvent int) *Splitter {
 	if maxEvent <= 0 {
 		maxEvent = DefaultMaxEvent
 	}
-	return &Splitter{r: r, max: maxEvent, buf: make([]byte, 0, 256<<10), line: 1}
+	return &Splitter{Window: stream.NewWindow(r, 256<<10, 2*maxEvent+64), max: maxEvent}
 }
 
 // ReadErr is the error that ended the input early, if any.
-func (s *Splitter) ReadErr() error { return s.readErr }
-
-// fill reads more input into the buffer (compacting it; growing it up to twice
-// the event limit). It reports whether bytes were added.
-func (s *Splitter) fill() bool {
-	if s.eof {
-		return false
-	}
-	if s.pos > 0 {
-		n := copy(s.buf[:cap(s.buf)], s.buf[s.pos:s.end])
-		s.base += int64(s.pos)
-		s.end, s.pos = n, 0
-		s.buf = s.buf[:n]
-	}
-	if s.end == cap(s.buf) {
-		if cap(s.buf) >= 2*s.max+64 {
-			return false
-		}
-		nb := make([]byte, s.end, min(2*cap(s.buf), 2*s.max+64))
-		copy(nb, s.buf)
-		s.buf = nb
-	}
-	for {
-		n, err := s.r.Read(s.buf[s.end:cap(s.buf)])
-		s.end += n
-		s.buf = s.buf[:s.end]
-		if err != nil {
-			s.eof = true
-			if !errors.Is(err, io.EOF) {
-				s.readErr = err
-			}
-			return n > 0
-		}
-		if n > 0 {
-			return true
-		}
-	}
-}
-
-func (s *Splitter) advance(n int) {
-	s.line += int64(bytes.Count(s.buf[s.pos:s.pos+n], []byte{'\n'}))
-	s.pos += n
-}
-
-func (s *Splitter) offset() int64 { return s.base + int64(s.pos) }
+func (s *Splitter) ReadErr() error { return s.Err }
 
 // Next returns the next event or reject, or io.EOF.
 func (s *Splitter) Next() (rows.Raw, error) {
@@ -154,7 +103,7 @@ const tail = len("</Events") + 1
 // step consumes the text up to the next event, then the event.
 func (s *Splitter) step() bool {
 	for {
-		b := s.buf[s.pos:s.end]
+		b := s.Buf[s.Pos:s.End]
 		if at := startAt(b); at >= 0 {
 			if at > 0 {
 				s.between(at)
@@ -164,10 +113,10 @@ func (s *Splitter) step() bool {
 			}
 			return s.event()
 		}
-		if s.fill() {
+		if s.Fill() {
 			continue
 		}
-		if s.eof {
+		if s.EOF {
 			if len(b) > 0 {
 				s.between(len(b))
 			}
@@ -184,8 +133,8 @@ func (s *Splitter) step() bool {
 // between checks the n bytes before an event: only markup that may surround
 // events is allowed there.
 func (s *Splitter) between(n int) {
-	text := s.buf[s.pos : s.pos+n]
-	lineNo, off := s.line, s.offset()
+	text := s.Buf[s.Pos : s.Pos+n]
+	lineNo, off := s.Line, s.Offset()
 	if bad := strayText(text); bad >= 0 {
 		lead := bytes.Count(text[:bad], []byte{'\n'})
 		reason := "text outside any <Event> element"
@@ -199,7 +148,7 @@ func (s *Splitter) between(n int) {
 		s.pending = append(s.pending, rows.Raw{Data: bytes.Clone(rest[:min(len(rest), rejectPrefix)]), Line: lineNo + int64(lead),
 			Offset: off + int64(bad), Reject: reason, Size: sizeIfCut(len(rest))})
 	}
-	s.advance(n)
+	s.Advance(n)
 }
 
 func sizeIfCut(n int) int64 {
@@ -247,12 +196,12 @@ func strayText(b []byte) int {
 	return -1
 }
 
-// event reads one <Event …>…</Event> starting at s.pos.
+// event reads one <Event …>…</Event> starting at s.Pos.
 func (s *Splitter) event() bool {
-	lineNo, off := s.line, s.offset()
+	lineNo, off := s.Line, s.Offset()
 	from := len(eventOpen)
 	for {
-		b := s.buf[s.pos:s.end]
+		b := s.Buf[s.Pos:s.End]
 		end := endAt(b[from:])
 		next := -1
 		if end >= 0 {
@@ -274,7 +223,7 @@ func (s *Splitter) event() bool {
 					return true
 				}
 				s.pending = append(s.pending, rows.Raw{Data: bytes.Clone(b[:n]), Line: lineNo, Offset: off})
-				s.advance(n)
+				s.Advance(n)
 				return true
 			}
 		}
@@ -283,7 +232,7 @@ func (s *Splitter) event() bool {
 			s.skipOversized(lineNo, off)
 			return true
 		}
-		if !s.fill() {
+		if !s.Fill() {
 			s.reject(len(b), lineNo, off, "unterminated <Event> element at end of input")
 			return true
 		}
@@ -291,38 +240,38 @@ func (s *Splitter) event() bool {
 }
 
 func (s *Splitter) reject(n int, lineNo, off int64, reason string) {
-	s.pending = append(s.pending, rows.Raw{Data: bytes.Clone(s.buf[s.pos : s.pos+min(n, rejectPrefix)]), Line: lineNo,
+	s.pending = append(s.pending, rows.Raw{Data: bytes.Clone(s.Buf[s.Pos : s.Pos+min(n, rejectPrefix)]), Line: lineNo,
 		Offset: off, Reject: reason, Size: sizeIfCut(n)})
-	s.advance(n)
+	s.Advance(n)
 }
 
 // skipOversized rejects an event past the limit and skips to its end (or to
 // the next event start) without keeping it.
 func (s *Splitter) skipOversized(lineNo, off int64) {
-	prefix := bytes.Clone(s.buf[s.pos : s.pos+rejectPrefix])
+	prefix := bytes.Clone(s.Buf[s.Pos:min(s.End, s.Pos+rejectPrefix)])
 	size := int64(0)
-	s.advance(len(eventOpen))
+	s.Advance(len(eventOpen))
 	size += int64(len(eventOpen))
 	for {
-		b := s.buf[s.pos:s.end]
+		b := s.Buf[s.Pos:s.End]
 		end := endAt(b)
 		next := startAt(b)
 		switch {
 		case next >= 0 && (end < 0 || next < end):
-			s.advance(next)
+			s.Advance(next)
 			size += int64(next)
 		case end >= 0 && bytes.IndexByte(b[end:], '>') >= 0:
 			n := end + bytes.IndexByte(b[end:], '>') + 1
-			s.advance(n)
+			s.Advance(n)
 			size += int64(n)
 		default:
 			keep := min(len(b), tail)
-			s.advance(len(b) - keep)
+			s.Advance(len(b) - keep)
 			size += int64(len(b) - keep)
-			if s.fill() {
+			if s.Fill() {
 				continue
 			}
-			s.advance(keep)
+			s.Advance(keep)
 			size += int64(keep)
 		}
 		break
