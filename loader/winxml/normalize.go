@@ -160,13 +160,7 @@ func (n *Normalizer) Normalize(raw *rows.Raw, src *rows.Source, b *rows.Batch) s
 // processCreated maps 4688 (versions 0, 1 and 2). ProcessId is the creator,
 // that is the parent, not the new process.
 func (n *Normalizer) processCreated(b *rows.Batch, data func(string) string) {
-	b.SetString(cEventAction, "created-process")
-	b.SetList(cEventCategory, processCategory)
-	b.SetList(cEventType, startType)
-	n.setInt(b, cPID, "NewProcessId", data("NewProcessId"), true)
-	exe := data("NewProcessName")
-	setText(b, cExe, exe)
-	setText(b, cName, baseName(exe))
+	n.process(b, "created-process", startType, "NewProcessId", data("NewProcessId"), data("NewProcessName"))
 	if cmd := data("CommandLine"); cmd != "" {
 		b.SetString(cCmd, cmd)
 		args := CommandLineToArgv(cmd)
@@ -201,14 +195,19 @@ func (n *Normalizer) processCreated(b *rows.Batch, data func(string) string) {
 
 // processExited maps 4689: ProcessId is the process that exited.
 func (n *Normalizer) processExited(b *rows.Batch, data func(string) string) {
-	b.SetString(cEventAction, "exited-process")
+	n.process(b, "exited-process", endType, "ProcessId", data("ProcessId"), data("ProcessName"))
+	n.setInt(b, cExitCode, "Status", data("Status"), true)
+}
+
+// process sets what 4688 and 4689 share: the action, category and type, and
+// the process id, executable and name.
+func (n *Normalizer) process(b *rows.Batch, action string, typ []string, pidField, pid, exe string) {
+	b.SetString(cEventAction, action)
 	b.SetList(cEventCategory, processCategory)
-	b.SetList(cEventType, endType)
-	n.setInt(b, cPID, "ProcessId", data("ProcessId"), true)
-	exe := data("ProcessName")
+	b.SetList(cEventType, typ)
+	n.setInt(b, cPID, pidField, pid, true)
 	setText(b, cExe, exe)
 	setText(b, cName, baseName(exe))
-	n.setInt(b, cExitCode, "Status", data("Status"), true)
 }
 
 // setText sets a VARCHAR column; an empty value stays NULL.

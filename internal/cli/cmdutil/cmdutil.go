@@ -50,6 +50,28 @@ func (f *Factory) Engine(ctx context.Context) (*engine.Engine, error) {
 	})
 }
 
+// OpenViews opens the archive and an engine whose views show its committed
+// events in the range: what run and query work on. Close the engine.
+func (f *Factory) OpenViews(ctx context.Context, r engine.Range) (*engine.Engine, error) {
+	a, err := f.Archive()
+	if err != nil {
+		return nil, err
+	}
+	m, err := a.ReadManifest(false)
+	if err != nil {
+		return nil, err
+	}
+	eng, err := f.Engine(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := eng.ArchiveViews(ctx, a, m.Files, r); err != nil {
+		eng.Close()
+		return nil, err
+	}
+	return eng, nil
+}
+
 // PartialError reports a command that completed with rejects (exit code 3).
 type PartialError struct{ Msg string }
 

@@ -68,22 +68,11 @@ one typing.`),
 // Run executes the statement and prints the result on stdout.
 func Run(ctx context.Context, opts *Options) error {
 	f := opts.Factory
-	a, err := f.Archive()
-	if err != nil {
-		return err
-	}
-	m, err := a.ReadManifest(false)
-	if err != nil {
-		return err
-	}
-	eng, err := f.Engine(ctx)
+	eng, err := f.OpenViews(ctx, engine.Range{})
 	if err != nil {
 		return err
 	}
 	defer eng.Close()
-	if err := eng.ArchiveViews(ctx, a, m.Files, engine.Range{}); err != nil {
-		return err
-	}
 	rows, err := eng.Query(ctx, opts.SQL)
 	if err != nil {
 		return fmt.Errorf("query: %w", err)

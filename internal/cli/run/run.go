@@ -137,22 +137,11 @@ func Run(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return cmdutil.Usagef("%v", err)
 	}
-	a, err := f.Archive()
-	if err != nil {
-		return err
-	}
-	m, err := a.ReadManifest(false)
-	if err != nil {
-		return err
-	}
-	eng, err := f.Engine(ctx)
+	eng, err := f.OpenViews(ctx, rng)
 	if err != nil {
 		return err
 	}
 	defer eng.Close()
-	if err := eng.ArchiveViews(ctx, a, m.Files, rng); err != nil {
-		return err
-	}
 	var scanned int64
 	if err := eng.Conn().QueryRowContext(ctx, "SELECT count(*) FROM events").Scan(&scanned); err != nil {
 		return err
