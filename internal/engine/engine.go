@@ -93,6 +93,31 @@ func (e *Engine) Query(ctx context.Context, query string, args ...any) (*sql.Row
 	return e.conn.QueryContext(ctx, query, args...)
 }
 
+// Sandbox confines the engine for running rule SQL, which users download from
+// others: only files under the given directories can be read, nothing can be
+// written, no extension can be installed or loaded, and the configuration is
+// then locked so that the rule cannot undo any of it. Views created before
+// keep working. There is no way back: open another engine for anything else.
+func (e *Engine) Sandbox(ctx context.Context, readable []string) error {
+	dirs := make([]string, len(readable))
+	for i, d := range readable {
+		dirs[i] = Quote(strings.TrimSuffix(d, "/") + "/")
+	}
+	for _, s := range []string{
+		"SET autoinstall_known_extensions = false",
+		"SET autoload_known_extensions = false",
+		"SET allow_community_extensions = false",
+		"SET allowed_directories = [" + strings.Join(dirs, ", ") + "]",
+		"SET enable_external_access = false",
+		"SET lock_configuration = true",
+	} {
+		if err := e.Exec(ctx, s); err != nil {
+			return fmt.Errorf("sandbox (%s): %w", s, err)
+		}
+	}
+	return nil
+}
+
 // Quote returns s as a SQL string literal.
 func Quote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", "''") + "'"

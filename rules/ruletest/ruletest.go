@@ -138,6 +138,10 @@ func detect(ctx context.Context, r *rules.Rule, dir string) ([]byte, []string, e
 	if err := eng.ArchiveViews(ctx, a, m.Files, engine.Range{}); err != nil {
 		return nil, nil, err
 	}
+	// As in `huntsql run`: the rule reads the archive's events and nothing else.
+	if err := eng.Sandbox(ctx, []string{a.Path(archive.EventsDir)}); err != nil {
+		return nil, nil, err
+	}
 	res := runner.Run(ctx, eng, []*rules.Rule{r}, nil)
 	if res[0].Err != nil {
 		return nil, append(problems, "the rule failed: "+res[0].Err.Error()), nil

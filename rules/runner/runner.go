@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"huntsql/internal/engine"
@@ -90,6 +91,9 @@ func hasOrderBy(ctx context.Context, eng *engine.Engine, q string) (bool, error)
 		return false, fmt.Errorf("read the query's syntax tree: %w", err)
 	}
 	if tree.Error {
+		if strings.Contains(tree.ErrorMsg, "Only SELECT statements") {
+			return false, fmt.Errorf("a rule query must be a single SELECT statement (DuckDB: %s)", tree.ErrorMsg)
+		}
 		return false, fmt.Errorf("%s", tree.ErrorMsg)
 	}
 	if len(tree.Statements) != 1 {

@@ -51,8 +51,10 @@ func (f *Factory) Engine(ctx context.Context) (*engine.Engine, error) {
 }
 
 // OpenViews opens the archive and an engine whose views show its committed
-// events in the range: what run and query work on. Close the engine.
-func (f *Factory) OpenViews(ctx context.Context, r engine.Range) (*engine.Engine, error) {
+// events in the range: what run and query work on. With sandbox, the engine
+// can then read nothing but the archive's events (rule SQL is code from
+// others). Close the engine.
+func (f *Factory) OpenViews(ctx context.Context, r engine.Range, sandbox bool) (*engine.Engine, error) {
 	a, err := f.Archive()
 	if err != nil {
 		return nil, err
@@ -68,6 +70,12 @@ func (f *Factory) OpenViews(ctx context.Context, r engine.Range) (*engine.Engine
 	if err := eng.ArchiveViews(ctx, a, m.Files, r); err != nil {
 		eng.Close()
 		return nil, err
+	}
+	if sandbox {
+		if err := eng.Sandbox(ctx, []string{a.Path(archive.EventsDir)}); err != nil {
+			eng.Close()
+			return nil, err
+		}
 	}
 	return eng, nil
 }

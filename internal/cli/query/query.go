@@ -68,7 +68,7 @@ one typing.`),
 // Run executes the statement and prints the result on stdout.
 func Run(ctx context.Context, opts *Options) error {
 	f := opts.Factory
-	eng, err := f.OpenViews(ctx, engine.Range{})
+	eng, err := f.OpenViews(ctx, engine.Range{}, false) // the analyst is the one typing: full power
 	if err != nil {
 		return err
 	}

@@ -137,7 +137,8 @@ func Run(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return cmdutil.Usagef("%v", err)
 	}
-	eng, err := f.OpenViews(ctx, rng)
+	// Rules run sandboxed: they read the archive's events and nothing else.
+	eng, err := f.OpenViews(ctx, rng, true)
 	if err != nil {
 		return err
 	}
@@ -161,7 +162,16 @@ func Run(ctx context.Context, opts *Options) error {
 	}
 	dets := runner.Detections(res)
 	if opts.Output != "" {
-		err = runner.WriteFile(ctx, eng, opts.Output, opts.Format, dets, res)
+		// The sandboxed engine cannot write files: Parquet output gets its own.
+		out, err := f.Engine(ctx)
+		if err != nil {
+			return err
+		}
+		err = runner.WriteFile(ctx, out, opts.Output, opts.Format, dets, res)
+		out.Close()
+		if err != nil {
+			return err
+		}
 	} else {
 		err = runner.Write(f.IO.Out, opts.Format, dets, res)
 	}
