@@ -8,6 +8,7 @@ LDFLAGS   := -X huntsql/internal/cli.version=$(VERSION)
 BIN       := bin/huntsql
 DEMO      := .demo
 FUZZTIME  ?= 30s
+FUZZFLAGS ?=
 BENCH_EVENTS ?= 1000000
 BENCH_SUITE  ?= all
 
@@ -37,12 +38,12 @@ demo: build ## load the bundled sample logs, run every rule, show the detections
 bench: build ## benchmarks with ratios vs DuckDB and encoding/xml (BENCH_EVENTS=1000000)
 	$(GO) run -tags $(TAGS) ./internal/bench -bin $(BIN) -events $(BENCH_EVENTS) -dir .bench -suite $(BENCH_SUITE)
 
-fuzz: ## run each fuzz target for FUZZTIME (default 30s)
-	$(GO) test -tags $(TAGS) -run '^$$' -fuzz '^FuzzSplitter$$' -fuzztime $(FUZZTIME) ./loader/ecs
-	$(GO) test -tags $(TAGS) -run '^$$' -fuzz '^FuzzNormalize$$' -fuzztime $(FUZZTIME) ./loader/ecs
-	$(GO) test -tags $(TAGS) -run '^$$' -fuzz '^FuzzTimestamp$$' -fuzztime $(FUZZTIME) ./loader/timestamp
-	$(GO) test -tags $(TAGS) -run '^$$' -fuzz '^FuzzSplitter$$' -fuzztime $(FUZZTIME) ./loader/winxml
-	$(GO) test -tags $(TAGS) -run '^$$' -fuzz '^FuzzParseEvent$$' -fuzztime $(FUZZTIME) ./loader/winxml
+fuzz: ## run each fuzz target for FUZZTIME (default 30s); FUZZFLAGS=-parallel=1 to keep a core free
+	@set -e; for t in loader/ecs:FuzzSplitter loader/ecs:FuzzNormalize loader/winxml:FuzzSplitter \
+	    loader/winxml:FuzzParseEvent loader/timestamp:FuzzTimestamp rules:FuzzParse; do \
+	  pkg=$${t%%:*}; name=$${t##*:}; echo "== $$name ($$pkg), $(FUZZTIME)"; \
+	  $(GO) test -tags $(TAGS) -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) $(FUZZFLAGS) ./$$pkg; \
+	done
 
 clean: ## remove build and demo output
 	rm -rf bin $(DEMO) .bench

@@ -4,11 +4,13 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 	"unicode/utf8"
 
@@ -171,6 +173,9 @@ func (l *load) writeParquet(ctx context.Context, rec arrow.RecordBatch, rel stri
 	}
 	if err != nil {
 		os.Remove(tmp)
+		if errors.Is(err, syscall.ENOSPC) || strings.Contains(err.Error(), "no space left on device") {
+			return fmt.Errorf("write %s: no space left on device: free space on the archive's disk and run the load again (nothing of this load is committed)", final)
+		}
 		return fmt.Errorf("write %s: %w", final, err)
 	}
 	return archive.SyncDir(dir)

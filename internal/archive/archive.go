@@ -220,6 +220,9 @@ func (a *Archive) LockWriter() (*Lock, error) {
 	}
 	f, err := os.OpenFile(a.Path(lockName), os.O_CREATE|os.O_RDWR, FilePerm)
 	if err != nil {
+		if errors.Is(err, syscall.EROFS) || errors.Is(err, fs.ErrPermission) {
+			return nil, fmt.Errorf("cannot load into %s: %w (the archive can still be queried and hunted; load into a writable copy)", a.Root, errors.Unwrap(err))
+		}
 		return nil, fmt.Errorf("open lock: %w", err)
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
