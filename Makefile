@@ -22,9 +22,11 @@ help: ## list targets
 build: ## build bin/huntsql
 	$(GO) build -tags $(TAGS) -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/huntsql
 
-test: build ## run every test (UPDATE_GOLDEN=1 refreshes golden files)
+# make test runs the slow reliability tests too (gigabyte inputs, 50 kills of a
+# running load); `go test ./...` alone skips them and says so.
+test: build ## run every test, slow reliability tests included (UPDATE_GOLDEN=1 refreshes golden files)
 	$(GO) vet -tags $(TAGS) ./...
-	$(GO) test -tags $(TAGS) -count=1 ./...
+	HUNTSQL_SLOW_TESTS=1 HUNTSQL_KILL_ITERATIONS=50 $(GO) test -tags $(TAGS) -count=1 ./...
 	$(BIN) rules lint
 	$(BIN) rules test --fixtures fixtures/rules
 

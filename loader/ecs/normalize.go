@@ -432,7 +432,7 @@ func (n *Normalizer) single(name string, strs []string) (string, bool) {
 func jsonError(data []byte, err error) string {
 	s := err.Error()
 	if strings.Contains(s, "too big depth") {
-		return fmt.Sprintf("JSON nested deeper than %d levels", fastjson.MaxDepth)
+		return errTooDeep.Error()
 	}
 	var syn *json.SyntaxError
 	if e := json.Unmarshal(data, new(json.RawMessage)); errors.As(e, &syn) {

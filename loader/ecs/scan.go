@@ -3,6 +3,8 @@ package ecs
 import (
 	"errors"
 	"fmt"
+
+	"github.com/valyala/fastjson"
 )
 
 // scanner follows the structure of one JSON value (brackets and strings only,
@@ -17,13 +19,17 @@ type scanner struct {
 
 var errTruncated = errors.New("unexpected end of input")
 
+// errTooDeep is the one rejection for deep nesting, from the splitter or the parser.
+var errTooDeep = fmt.Errorf("JSON nested deeper than %d levels", maxDepth)
+
 func (s *scanner) reset() {
 	s.stack = s.stack[:0]
 	s.inStr, s.esc, s.started = false, false, false
 }
 
-// maxDepth bounds nesting; deeper documents are rejected, not followed.
-const maxDepth = 256
+// maxDepth bounds nesting; deeper documents are rejected, not followed. It is
+// the JSON parser's own limit, so that both stages agree.
+const maxDepth = fastjson.MaxDepth
 
 // feed consumes b (which must start at or inside a value, never with leading
 // whitespace on the first call) and returns how many bytes belong to the value
@@ -53,7 +59,7 @@ func (s *scanner) feed(b []byte) (n int, done bool, err error) {
 				return i, true, nil
 			}
 			if len(s.stack) >= maxDepth {
-				return i, false, fmt.Errorf("nesting deeper than %d levels", maxDepth)
+				return i, false, errTooDeep
 			}
 			s.stack = append(s.stack, c)
 		case '}', ']':

@@ -2,6 +2,7 @@ package ecs
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 
@@ -225,7 +226,7 @@ func (s *Splitter) nextValue() bool {
 		n, done, err := s.sc.feed(s.Buf[s.Pos+scanned : s.End])
 		scanned += n
 		if err != nil {
-			s.rejectToLineEnd(lineNo, off, scanned, "invalid JSON: "+err.Error())
+			s.rejectToLineEnd(lineNo, off, scanned, structureError(err))
 			return true
 		}
 		if done {
@@ -292,7 +293,7 @@ func (s *Splitter) emit(text []byte, lineNo, off int64) {
 	case '[':
 		els, err := arrayElements(text, 0)
 		if err != nil {
-			s.pending = append(s.pending, rows.Raw{Data: bytes.Clone(text), Line: lineNo, Offset: off, Reject: "invalid JSON: " + err.Error()})
+			s.pending = append(s.pending, rows.Raw{Data: bytes.Clone(text), Line: lineNo, Offset: off, Reject: structureError(err)})
 			return
 		}
 		s.emitSpans(text, els, lineNo, off)
@@ -315,4 +316,12 @@ func (s *Splitter) emitSpans(text []byte, spans []span, lineNo, off int64) {
 		prev = sp.start
 		s.emit(text[sp.start:sp.end], lineNo, off+int64(sp.start))
 	}
+}
+
+// structureError is the reject reason for a record the splitter cannot cut.
+func structureError(err error) string {
+	if errors.Is(err, errTooDeep) {
+		return err.Error()
+	}
+	return "invalid JSON: " + err.Error()
 }
