@@ -38,8 +38,9 @@ CIM names (process_name, parent_process_id, …). Fields outside the schema are
 in "event.original" (JSON for ECS input): use DuckDB's JSON functions, e.g.
 json_extract_string("event.original", '$.process.hash.md5').
 
-Timestamps are UTC. Queries run with full DuckDB power: the analyst is the
-one typing.`),
+Timestamps are UTC. Queries run with full DuckDB power (files, COPY, ATTACH,
+extensions): the analyst is the one typing. Rules, which may come from others,
+run sandboxed under "huntsql run".`),
 		Example: strings.TrimSpace(`
   huntsql query 'SELECT "host.name", count(*) FROM events GROUP BY ALL'
   huntsql query --format csv 'SELECT "@timestamp", "process.command_line" FROM process_events'`),
