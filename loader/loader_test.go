@@ -119,7 +119,11 @@ func TestLoadFixturesGolden(t *testing.T) {
 	if len(files) < 8 || len(win) < 4 {
 		t.Fatalf("expected the ECS and Windows fixtures, found %d and %d files", len(files), len(win))
 	}
-	files = append(files, win...)
+	real, _ := filepath.Glob(filepath.Join(filepath.Dir(fixtures), "winxml-evtx", "*.xml"))
+	if len(real) < 2 {
+		t.Fatalf("expected the real EVTX renderings, found %d", len(real))
+	}
+	files = append(append(files, win...), real...)
 	for _, f := range files {
 		name := filepath.Base(f)
 		t.Run(name, func(t *testing.T) {
