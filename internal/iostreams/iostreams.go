@@ -19,6 +19,7 @@ type IOStreams struct {
 
 	stderrTTY bool
 	stdoutTTY bool
+	stdinTTY  bool
 }
 
 // System returns the process's streams.
@@ -26,6 +27,7 @@ func System() *IOStreams {
 	return &IOStreams{
 		In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr,
 		stdoutTTY: isatty.IsTerminal(os.Stdout.Fd()),
+		stdinTTY:  isatty.IsTerminal(os.Stdin.Fd()),
 		stderrTTY: isatty.IsTerminal(os.Stderr.Fd()),
 	}
 }
@@ -38,6 +40,9 @@ func Test(stdin string) (*IOStreams, *bytes.Buffer, *bytes.Buffer) {
 
 // ShowProgress reports whether progress should be drawn on ErrOut.
 func (s *IOStreams) ShowProgress() bool { return s.stderrTTY && os.Getenv("TERM") != "dumb" }
+
+// IsStdinTTY reports whether standard input is a terminal (so holds no data).
+func (s *IOStreams) IsStdinTTY() bool { return s.stdinTTY }
 
 // IsStdoutTTY reports whether results go to a terminal.
 func (s *IOStreams) IsStdoutTTY() bool { return s.stdoutTTY }

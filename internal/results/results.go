@@ -19,14 +19,15 @@ import (
 
 // Formats.
 const (
-	Table  = "table"
-	CSV    = "csv"
-	JSON   = "json"
-	NDJSON = "ndjson"
+	Table    = "table"
+	CSV      = "csv"
+	JSON     = "json"
+	NDJSON   = "ndjson"
+	Markdown = "markdown"
 )
 
-// Formats lists the accepted --format values.
-var Formats = []string{Table, CSV, JSON, NDJSON}
+// Formats lists the text formats Write accepts.
+var Formats = []string{Table, CSV, JSON, NDJSON, Markdown}
 
 // Set is a fully read result.
 type Set struct {
@@ -60,6 +61,8 @@ func (s *Set) Write(w io.Writer, format string, maxWidth int) error {
 	switch format {
 	case Table:
 		return s.writeTable(w, maxWidth)
+	case Markdown:
+		return s.writeMarkdown(w)
 	case CSV:
 		cw := csv.NewWriter(w)
 		cw.Write(s.Columns)
@@ -245,6 +248,30 @@ func (s *Set) writeTable(w io.Writer, maxWidth int) error {
 		line(r)
 	}
 	fmt.Fprintf(&b, "(%d row%s)\n", len(s.Rows), plural(len(s.Rows)))
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// writeMarkdown prints a GitHub-flavoured Markdown table, for reports and tickets.
+func (s *Set) writeMarkdown(w io.Writer) error {
+	cell := strings.NewReplacer("|", `\|`, "\n", " ", "\r", " ")
+	var b strings.Builder
+	b.WriteString("|")
+	for _, c := range s.Columns {
+		b.WriteString(" " + cell.Replace(c) + " |")
+	}
+	b.WriteString("\n|")
+	for range s.Columns {
+		b.WriteString("---|")
+	}
+	b.WriteString("\n")
+	for _, r := range s.Rows {
+		b.WriteString("|")
+		for _, v := range r {
+			b.WriteString(" " + cell.Replace(Text(v)) + " |")
+		}
+		b.WriteString("\n")
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }
