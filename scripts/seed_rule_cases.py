@@ -227,6 +227,9 @@ def seed_s():
     # Classic WinEventLog text in event.original matches TERM(EventCode=4688).
     fires["60b-classic-text"] = {"@timestamp": t, "host": {"name": "S60b"}, "event": {"code": "4688", "original":
                                  "LogName=Security\nEventCode=4688\nEventType=0\nComputerName=S60b\nNew Process Name: C:\\Python312\\python.exe\n"}}
+    # The raw text may start with a byte order mark and blanks.
+    fires["60c-bom-before-event"] = {"@timestamp": t, "host": {"name": "S60c"}, "event": {"code": "4688", "original":
+                                     "\ufeff\n  " + s_event("S60c", t, r"C:\Python312\python.exe", "python.exe")}}
     # Out of scope: a JSON rendering (not raw Windows text) of a python 4688.
     quiet["scope-json-rendering"] = {"@timestamp": t, "host": {"name": "S-json"}, "event": {"code": "4688"},
                                      "process": {"name": "python.exe", "executable": r"C:\Python312\python.exe"}}
