@@ -19,6 +19,7 @@ import (
 	"huntsql/internal/cli/query"
 	rulescmd "huntsql/internal/cli/rules"
 	"huntsql/internal/cli/run"
+	"huntsql/internal/cli/shell"
 	"huntsql/internal/cli/views"
 	"huntsql/internal/iostreams"
 )
@@ -102,6 +103,7 @@ The archive is a directory: --archive DIR, else $HUNTSQL_ARCHIVE, else
 		run.NewCmdRun(f, nil),
 		rulescmd.NewCmdRules(f),
 		query.NewCmdQuery(f, nil),
+		shell.NewCmdShell(f),
 		views.NewCmdViews(f),
 	)
 	root.CompletionOptions.HiddenDefaultCmd = true
