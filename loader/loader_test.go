@@ -87,7 +87,7 @@ func query(t *testing.T, dir string, sql string) string {
 		t.Fatal(err)
 	}
 	defer eng.Close()
-	if err := eng.ArchiveViews(ctx, a, m.Files, engine.Range{}); err != nil {
+	if err := eng.ArchiveViews(ctx, a, m, engine.Range{}); err != nil {
 		t.Fatal(err)
 	}
 	rows, err := eng.Query(ctx, sql)

@@ -75,3 +75,12 @@ CREATE OR REPLACE TEMP MACRO splunk_phrase(folded, phrase) AS
 -- It is what ES|QL VALUES() and SPL values() return, in a stable order.
 CREATE OR REPLACE TEMP MACRO sorted_values(l) AS
     CASE WHEN len(list_distinct(l)) = 0 THEN NULL ELSE list_sort(list_distinct(l)) END;
+
+-- The events behind each saved detection (huntsql run --save): one row per
+-- detection and event, with every event column.
+CREATE OR REPLACE TEMP VIEW detection_events AS
+SELECT d.run_id, d.rule_id, d.detection, e.*
+FROM (SELECT run_id, rule_id, detection, unnest(evidence) AS ref FROM detections) AS d
+JOIN events AS e
+  ON e."huntsql.source_file" = d.ref.file
+ AND e."huntsql.source_offset" = d.ref."offset";

@@ -30,8 +30,9 @@ import (
 
 const (
 	ManifestName = "manifest.json"
-	EventsDir    = "events"
-	RejectsDir   = "_rejects"
+	EventsDir     = "events"
+	RejectsDir    = "_rejects"
+	DetectionsDir = "detections"
 	lockName     = ".lock"
 
 	// DirPerm and FilePerm: logs are sensitive, so the archive is private to its owner.
@@ -47,6 +48,18 @@ type Manifest struct {
 	Files   []File  `json:"files"`
 	Inputs  []Input `json:"inputs"`
 	Loads   []Load  `json:"loads"`
+	Runs    []Run   `json:"runs,omitempty"`
+}
+
+// Run is one saved `huntsql run --save`: its detections in one Parquet file.
+type Run struct {
+	ID         string    `json:"id"`
+	At         time.Time `json:"at"`
+	File       string    `json:"file"` // relative to the archive root
+	Rules      []string  `json:"rules"`
+	Detections int       `json:"detections"`
+	From       time.Time `json:"from,omitzero"`
+	To         time.Time `json:"to,omitzero"`
 }
 
 // File is one committed Parquet file.
@@ -257,7 +270,10 @@ func (a *Archive) RemoveUncommitted(m *Manifest) (removed int, err error) {
 			keep[l.Rejects] = true
 		}
 	}
-	for _, sub := range []string{EventsDir, RejectsDir} {
+	for _, r := range m.Runs {
+		keep[r.File] = true
+	}
+	for _, sub := range []string{EventsDir, RejectsDir, DetectionsDir} {
 		root := a.Path(sub)
 		err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 			if err != nil {

@@ -179,8 +179,8 @@ func (r Range) where() string {
 // ArchiveViews creates the archive's views over the committed files that can
 // hold rows in the range, with rows outside it filtered out: rules and queries
 // then see only events in range.
-func (e *Engine) ArchiveViews(ctx context.Context, a *archive.Archive, files []archive.File, r Range) error {
-	for _, stmt := range ViewSQL(a, files, r) {
+func (e *Engine) ArchiveViews(ctx context.Context, a *archive.Archive, m *archive.Manifest, r Range) error {
+	for _, stmt := range ViewSQL(a, m, r) {
 		if err := e.Exec(ctx, stmt); err != nil {
 			return fmt.Errorf("create views: %w", err)
 		}
@@ -188,11 +188,15 @@ func (e *Engine) ArchiveViews(ctx context.Context, a *archive.Archive, files []a
 	return nil
 }
 
-// ViewSQL returns the statements that define the archive's views over files
-// (absolute paths), so that any DuckDB client can run them.
-func ViewSQL(a *archive.Archive, all []archive.File, r Range) []string {
+// ViewSQL returns the statements that define the archive's views over the
+// committed files (absolute paths), so that any DuckDB client can run them. A
+// nil manifest is an empty archive.
+func ViewSQL(a *archive.Archive, m *archive.Manifest, r Range) []string {
+	if m == nil {
+		m = &archive.Manifest{}
+	}
 	var files []archive.File
-	for _, f := range all {
+	for _, f := range m.Files {
 		if r.Overlaps(f) {
 			files = append(files, f)
 		}
@@ -215,8 +219,34 @@ func ViewSQL(a *archive.Archive, all []archive.File, r Range) []string {
 		}
 		src = b.String()
 	}
-	return append([]string{"CREATE OR REPLACE TEMP VIEW events AS " + src}, schema.Views...)
+	det := emptyDetections
+	if len(m.Runs) > 0 {
+		paths := make([]string, len(m.Runs))
+		for i, run := range m.Runs {
+			paths[i] = Quote(a.Path(run.File))
+		}
+		det = "SELECT * FROM read_parquet([" + strings.Join(paths, ", ") + "])"
+	}
+	return append([]string{
+		"CREATE OR REPLACE TEMP VIEW events AS " + src,
+		"CREATE OR REPLACE TEMP VIEW detections AS " + det,
+	}, schema.Views...)
 }
+
+// DetectionColumns is the schema of saved detections (huntsql run --save).
+var DetectionColumns = [][2]string{
+	{"run_id", "VARCHAR"}, {"run_at", "TIMESTAMP"}, {"rule_id", "VARCHAR"}, {"rule_name", "VARCHAR"},
+	{"severity", "VARCHAR"}, {"risk_score", "INTEGER"}, {"threat", "VARCHAR[]"}, {"detection", "INTEGER"},
+	{"fields", "JSON"}, {"evidence", `STRUCT(file VARCHAR, "offset" BIGINT)[]`},
+}
+
+var emptyDetections = func() string {
+	cols := make([]string, len(DetectionColumns))
+	for i, c := range DetectionColumns {
+		cols[i] = fmt.Sprintf("CAST(NULL AS %s) AS %s", c[1], c[0])
+	}
+	return "SELECT " + strings.Join(cols, ", ") + " WHERE false"
+}()
 
 // emptyEvents is a typed, empty events relation for an archive with no files yet.
 func emptyEvents() string {

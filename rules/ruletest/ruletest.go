@@ -135,7 +135,7 @@ func detect(ctx context.Context, r *rules.Rule, dir string) ([]byte, []string, e
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := eng.ArchiveViews(ctx, a, m.Files, engine.Range{}); err != nil {
+	if err := eng.ArchiveViews(ctx, a, m, engine.Range{}); err != nil {
 		return nil, nil, err
 	}
 	// As in `huntsql run`: the rule reads the archive's events and nothing else.
@@ -147,7 +147,7 @@ func detect(ctx context.Context, r *rules.Rule, dir string) ([]byte, []string, e
 		return nil, append(problems, "the rule failed: "+res[0].Err.Error()), nil
 	}
 	var b bytes.Buffer
-	if err := runner.Write(&b, runner.NDJSON, runner.Detections(res), res); err != nil {
+	if err := runner.Write(&b, runner.NDJSON, runner.Detections(res)); err != nil {
 		return nil, nil, err
 	}
 	return b.Bytes(), problems, nil

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"huntsql/internal/results"
@@ -16,7 +17,16 @@ import (
 type Detection struct {
 	Rule   DetectionRule
 	Fields Fields
+	// Index is the detection's number within its rule's results, from 1.
+	Index int
+	// Evidence lists the events behind the detection, {file, offset} each, when
+	// the rule gives them in a "huntsql.evidence" column.
+	Evidence any
 }
+
+// Evidence is the column in which a rule may list the events behind each
+// result row. Columns named huntsql.* are for huntsql, not part of the fields.
+const Evidence = "huntsql.evidence"
 
 // DetectionRule is the rule summary carried by each detection.
 type DetectionRule struct {
@@ -41,12 +51,28 @@ func Detections(rs []Result) []Detection {
 			continue
 		}
 		rule := summary(r.Rule)
-		for _, row := range r.Rows {
-			vals := make([]any, len(row))
-			for i, v := range row {
-				vals[i] = Normalize(v)
+		var names []string
+		var keep []int
+		evidence := -1
+		for i, c := range r.Columns {
+			switch {
+			case c == Evidence:
+				evidence = i
+			case !strings.HasPrefix(c, "huntsql."):
+				names = append(names, c)
+				keep = append(keep, i)
 			}
-			out = append(out, Detection{Rule: rule, Fields: Fields{Names: r.Columns, Values: vals}})
+		}
+		for n, row := range r.Rows {
+			vals := make([]any, len(keep))
+			for i, k := range keep {
+				vals[i] = Normalize(row[k])
+			}
+			d := Detection{Rule: rule, Fields: Fields{Names: names, Values: vals}, Index: n + 1}
+			if evidence >= 0 {
+				d.Evidence = results.JSONValue(row[evidence])
+			}
+			out = append(out, d)
 		}
 	}
 	return out

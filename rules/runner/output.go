@@ -28,7 +28,7 @@ const (
 var Formats = []string{NDJSON, JSON, CSV, Table, Parquet}
 
 // Write renders detections in a text format.
-func Write(w io.Writer, format string, dets []Detection, results []Result) error {
+func Write(w io.Writer, format string, dets []Detection) error {
 	switch format {
 	case NDJSON, JSON:
 		var b bytes.Buffer
@@ -69,37 +69,42 @@ func Write(w io.Writer, format string, dets []Detection, results []Result) error
 		cw.Flush()
 		return cw.Error()
 	case Table:
-		return writeTable(w, results)
+		return writeTable(w, dets)
 	}
 	return fmt.Errorf("format %q cannot be written as text (want one of %s)", format, strings.Join(Formats, ", "))
 }
 
 // writeTable prints each detection as a block of "field  value" lines under
 // its rule's heading: rule results are wide, terminals are not.
-func writeTable(w io.Writer, rs []Result) error {
+func writeTable(w io.Writer, dets []Detection) error {
+	count := map[string]int{}
+	for _, d := range dets {
+		count[d.Rule.ID]++
+	}
 	var b strings.Builder
-	for _, r := range rs {
-		if r.Err != nil || len(r.Rows) == 0 {
-			continue
+	for i, d := range dets {
+		if i == 0 || dets[i-1].Rule.ID != d.Rule.ID {
+			if i > 0 {
+				b.WriteString("\n")
+			}
+			n := count[d.Rule.ID]
+			fmt.Fprintf(&b, "== %s  %s  (%s, risk %d): %d detection%s\n", d.Rule.ID, d.Rule.Name, d.Rule.Severity, d.Rule.RiskScore, n, plural(n))
+		} else {
+			b.WriteString("   --\n")
 		}
-		fmt.Fprintf(&b, "== %s  %s  (%s, risk %d): %d detection%s\n", r.Rule.ID, r.Rule.Name, r.Rule.Severity, r.Rule.Score(),
-			len(r.Rows), plural(len(r.Rows)))
 		width := 0
-		for _, c := range r.Columns {
+		for _, c := range d.Fields.Names {
 			width = max(width, len(c))
 		}
-		for i, row := range r.Rows {
-			if i > 0 {
-				b.WriteString("   --\n")
+		for j, v := range d.Fields.Values {
+			text := results.Text(v)
+			if n := []rune(text); len(n) > maxCell {
+				text = string(n[:maxCell-1]) + "…"
 			}
-			for j, v := range row {
-				text := results.Text(Normalize(v))
-				if n := []rune(text); len(n) > maxCell {
-					text = string(n[:maxCell-1]) + "…"
-				}
-				fmt.Fprintf(&b, "   %-*s  %s\n", width, r.Columns[j], text)
-			}
+			fmt.Fprintf(&b, "   %-*s  %s\n", width, d.Fields.Names[j], text)
 		}
+	}
+	if len(dets) > 0 {
 		b.WriteString("\n")
 	}
 	_, err := io.WriteString(w, b.String())
@@ -119,7 +124,7 @@ func plural(n int) string {
 // WriteFile writes detections to path atomically (temporary file, rename).
 // Parquet goes through DuckDB: one row per detection with the rule's columns
 // and the fields as JSON.
-func WriteFile(ctx context.Context, eng *engine.Engine, path, format string, dets []Detection, rs []Result) error {
+func WriteFile(ctx context.Context, eng *engine.Engine, path, format string, dets []Detection) error {
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
@@ -132,7 +137,7 @@ func WriteFile(ctx context.Context, eng *engine.Engine, path, format string, det
 			return err
 		}
 	} else {
-		err := Write(tmp, format, dets, rs)
+		err := Write(tmp, format, dets)
 		if err == nil {
 			err = tmp.Sync()
 		}
@@ -152,7 +157,7 @@ func writeParquet(ctx context.Context, eng *engine.Engine, path string, dets []D
 		return err
 	}
 	defer os.Remove(src.Name())
-	if err := Write(src, NDJSON, dets, nil); err != nil {
+	if err := Write(src, NDJSON, dets); err != nil {
 		src.Close()
 		return err
 	}

@@ -52,7 +52,7 @@ func TestRunOrdersAndIsolatesFailures(t *testing.T) {
 		t.Errorf("broken rule: %v", res[1].Err)
 	}
 	var b bytes.Buffer
-	if err := Write(&b, NDJSON, Detections(res), res); err != nil {
+	if err := Write(&b, NDJSON, Detections(res)); err != nil {
 		t.Fatal(err)
 	}
 	want := `{"rule":{"id":"a","name":"unordered","severity":"low","risk_score":50,"threat":[]},"fields":{"n":1,"s":"b"}}

@@ -67,7 +67,7 @@ func (f *Factory) OpenViews(ctx context.Context, r engine.Range, sandbox bool) (
 	if err != nil {
 		return nil, err
 	}
-	if err := eng.ArchiveViews(ctx, a, m.Files, r); err != nil {
+	if err := eng.ArchiveViews(ctx, a, m, r); err != nil {
 		eng.Close()
 		return nil, err
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"huntsql/internal/archive"
 	"huntsql/internal/cli/cmdutil"
 	"huntsql/internal/engine"
 	"huntsql/loader/timestamp"
@@ -27,6 +28,7 @@ type Options struct {
 	Format           string
 	FailOnDetections bool
 	Quiet            bool
+	Save             bool
 }
 
 // NewCmdRun returns the run command; runF replaces the run step in tests.
@@ -55,7 +57,11 @@ range, so a time window that straddles an edge is evaluated on the events
 inside it only.
 
 A summary per rule (detections, events scanned, seconds) goes to stderr. A rule
-that fails is reported with the engine's message and the others still run.`),
+that fails is reported with the engine's message and the others still run.
+
+--save also stores the detections in the archive with a run id, so that
+"SELECT … FROM detections" and "detection_events" (each detection with the
+events behind it) work in query, shell and notebooks.`),
 		Example: strings.TrimSpace(`
   # Every rule over the whole archive
   huntsql run
@@ -93,6 +99,7 @@ that fails is reported with the engine's message and the others still run.`),
 	cmd.Flags().StringVarP(&opts.Format, "format", "f", "", "ndjson, json, csv, table or parquet (default: table on a terminal, else ndjson)")
 	cmd.Flags().BoolVar(&opts.FailOnDetections, "fail-on-detections", false, "exit with code 5 when any rule fires")
 	cmd.Flags().BoolVarP(&opts.Quiet, "quiet", "q", false, "no summary on stderr")
+	cmd.Flags().BoolVar(&opts.Save, "save", false, "also save the detections in the archive (views detections, detection_events)")
 	return cmd
 }
 
@@ -167,16 +174,40 @@ func Run(ctx context.Context, opts *Options) error {
 		if err != nil {
 			return err
 		}
-		err = runner.WriteFile(ctx, out, opts.Output, opts.Format, dets, res)
+		err = runner.WriteFile(ctx, out, opts.Output, opts.Format, dets)
 		out.Close()
 		if err != nil {
 			return err
 		}
 	} else {
-		err = runner.Write(f.IO.Out, opts.Format, dets, res)
+		err = runner.Write(f.IO.Out, opts.Format, dets)
 	}
 	if err != nil {
 		return err
+	}
+
+	if opts.Save {
+		out, err := f.Engine(ctx)
+		if err != nil {
+			return err
+		}
+		a, err := f.Archive()
+		if err != nil {
+			out.Close()
+			return err
+		}
+		ids := make([]string, len(selected))
+		for i, r := range selected {
+			ids[i] = r.ID
+		}
+		saved, err := runner.Save(ctx, out, a, archive.Run{ID: runner.NewRunID(start), At: start.UTC(), Rules: ids, From: rng.From, To: rng.To}, dets)
+		out.Close()
+		if err != nil {
+			return err
+		}
+		if !opts.Quiet {
+			fmt.Fprintf(errOut, "saved %d detections as run %s (%s)\n", saved.Detections, saved.ID, a.Path(saved.File))
+		}
 	}
 
 	failed := 0

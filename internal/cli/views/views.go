@@ -54,7 +54,7 @@ Print it again after a load.`),
 				a.Root, len(m.Files), time.Now().UTC().Format(time.RFC3339))
 			b.WriteString("-- All timestamps are UTC; the session time zone is set to match.\n")
 			b.WriteString("SET TimeZone = 'UTC';\n")
-			for _, stmt := range engine.ViewSQL(a, m.Files, rng) {
+			for _, stmt := range engine.ViewSQL(a, m, rng) {
 				b.WriteString(stmt)
 				b.WriteString(";\n")
 			}
