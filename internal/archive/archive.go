@@ -29,11 +29,11 @@ import (
 )
 
 const (
-	ManifestName = "manifest.json"
+	ManifestName  = "manifest.json"
 	EventsDir     = "events"
 	RejectsDir    = "_rejects"
 	DetectionsDir = "detections"
-	lockName     = ".lock"
+	lockName      = ".lock"
 
 	// DirPerm and FilePerm: logs are sensitive, so the archive is private to its owner.
 	DirPerm  fs.FileMode = 0o700
