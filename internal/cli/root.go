@@ -16,6 +16,7 @@ import (
 
 	"huntsql/internal/cli/cmdutil"
 	"huntsql/internal/cli/load"
+	"huntsql/internal/cli/pivot"
 	"huntsql/internal/cli/query"
 	rulescmd "huntsql/internal/cli/rules"
 	"huntsql/internal/cli/run"
@@ -104,6 +105,7 @@ The archive is a directory: --archive DIR, else $HUNTSQL_ARCHIVE, else
 		rulescmd.NewCmdRules(f),
 		query.NewCmdQuery(f, nil),
 		shell.NewCmdShell(f),
+		pivot.NewCmdPivot(f),
 		views.NewCmdViews(f),
 	)
 	root.CompletionOptions.HiddenDefaultCmd = true
