@@ -18,6 +18,7 @@ import (
 	"huntsql/internal/cli/load"
 	"huntsql/internal/cli/pivot"
 	"huntsql/internal/cli/query"
+	reportcmd "huntsql/internal/cli/report"
 	rulescmd "huntsql/internal/cli/rules"
 	"huntsql/internal/cli/run"
 	"huntsql/internal/cli/shell"
@@ -106,6 +107,7 @@ The archive is a directory: --archive DIR, else $HUNTSQL_ARCHIVE, else
 		query.NewCmdQuery(f, nil),
 		shell.NewCmdShell(f),
 		pivot.NewCmdPivot(f),
+		reportcmd.NewCmdReport(f),
 		views.NewCmdViews(f),
 	)
 	root.CompletionOptions.HiddenDefaultCmd = true
