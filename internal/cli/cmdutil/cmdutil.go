@@ -6,11 +6,14 @@ package cmdutil
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"huntsql/internal/archive"
 	"huntsql/internal/engine"
 	"huntsql/internal/iostreams"
+	"huntsql/rules"
 )
 
 // DefaultArchive is used when neither --archive nor $HUNTSQL_ARCHIVE is set.
@@ -124,4 +127,39 @@ func Thousands(n int64) string {
 		return "-" + b.String()
 	}
 	return b.String()
+}
+
+// LoadRules loads the built-in rules and the --rules folders, announces
+// overrides on stderr, and selects the --rule ids (all when none).
+func (f *Factory) LoadRules(dirs, ids []string) ([]*rules.Rule, error) {
+	set, err := rules.Load(dirs)
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range set.Notes {
+		fmt.Fprintln(f.IO.ErrOut, "note:", n)
+	}
+	selected, err := set.Select(ids)
+	if err != nil {
+		return nil, Usagef("%v", err)
+	}
+	return selected, nil
+}
+
+// WriteAtomic writes path through a temporary file in the same directory,
+// renamed into place only when write succeeded.
+func WriteAtomic(path string, write func(f *os.File) error) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	err = write(tmp)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 
@@ -147,33 +146,16 @@ func Run(ctx context.Context, opts *Options) error {
 	if opts.Output == "" {
 		return set.Write(f.IO.Out, opts.Format, width)
 	}
-	return atomicWrite(opts.Output, func(w io.Writer) error { return set.Write(w, opts.Format, width) })
+	return cmdutil.WriteAtomic(opts.Output, func(w *os.File) error { return set.Write(w, opts.Format, width) })
 }
 
 func writeParquet(ctx context.Context, eng *engine.Engine, opts *Options) error {
-	return atomicWrite(opts.Output, func(w io.Writer) error {
-		tmp := w.(*os.File).Name()
+	return cmdutil.WriteAtomic(opts.Output, func(w *os.File) error {
+		tmp := w.Name()
 		q := "COPY (" + strings.TrimRight(strings.TrimSpace(opts.SQL), ";") + ") TO " + engine.Quote(tmp) + " (FORMAT parquet, COMPRESSION zstd)"
 		if err := eng.Exec(ctx, q); err != nil {
 			return fmt.Errorf("query: %w", err)
 		}
 		return nil
 	})
-}
-
-// atomicWrite writes path through a temporary file in the same directory.
-func atomicWrite(path string, write func(io.Writer) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	err = write(tmp)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }

@@ -4,7 +4,6 @@ package report
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -13,7 +12,6 @@ import (
 	"huntsql/internal/cli/cmdutil"
 	"huntsql/internal/cli/run"
 	"huntsql/internal/report"
-	"huntsql/rules"
 	"huntsql/rules/runner"
 )
 
@@ -40,13 +38,9 @@ can filter as you type, and a per-host timeline of the detections.`),
 			if err != nil {
 				return err
 			}
-			set, err := rules.Load(dirs)
+			selected, err := f.LoadRules(dirs, ruleIDs)
 			if err != nil {
 				return err
-			}
-			selected, err := set.Select(ruleIDs)
-			if err != nil {
-				return cmdutil.Usagef("%v", err)
 			}
 			eng, err := f.OpenViews(ctx, rng, true)
 			if err != nil {
@@ -62,19 +56,8 @@ can filter as you type, and a per-host timeline of the detections.`),
 			if err != nil {
 				return err
 			}
-			tmp, err := os.CreateTemp(filepath.Dir(output), "."+filepath.Base(output)+".*.tmp")
+			err = cmdutil.WriteAtomic(output, func(w *os.File) error { return report.Write(w, data) })
 			if err != nil {
-				return err
-			}
-			defer os.Remove(tmp.Name())
-			if err := report.Write(tmp, data); err != nil {
-				tmp.Close()
-				return err
-			}
-			if err := tmp.Close(); err != nil {
-				return err
-			}
-			if err := os.Rename(tmp.Name(), output); err != nil {
 				return err
 			}
 			fmt.Fprintf(f.IO.ErrOut, "wrote %s: %d detections from %d rules over %s events\n", output, len(data.Detections), len(data.Rules), cmdutil.Thousands(data.Events))

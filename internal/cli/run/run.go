@@ -14,7 +14,6 @@ import (
 	"huntsql/internal/cli/cmdutil"
 	"huntsql/internal/engine"
 	"huntsql/loader/timestamp"
-	"huntsql/rules"
 	"huntsql/rules/runner"
 )
 
@@ -133,16 +132,9 @@ func Run(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	set, err := rules.Load(opts.RuleDirs)
+	selected, err := f.LoadRules(opts.RuleDirs, opts.RuleIDs)
 	if err != nil {
 		return err
-	}
-	for _, n := range set.Notes {
-		fmt.Fprintln(errOut, "note:", n)
-	}
-	selected, err := set.Select(opts.RuleIDs)
-	if err != nil {
-		return cmdutil.Usagef("%v", err)
 	}
 	// Rules run sandboxed: they read the archive's events and nothing else.
 	eng, err := f.OpenViews(ctx, rng, true)
