@@ -9,6 +9,7 @@ import (
 	"os"
 
 	"github.com/mattn/go-isatty"
+	"golang.org/x/term"
 )
 
 // IOStreams are the streams of one command invocation.
@@ -40,6 +41,20 @@ func Test(stdin string) (*IOStreams, *bytes.Buffer, *bytes.Buffer) {
 
 // ShowProgress reports whether progress should be drawn on ErrOut.
 func (s *IOStreams) ShowProgress() bool { return s.stderrTTY && os.Getenv("TERM") != "dumb" }
+
+// TerminalWidth is the width of the terminal results go to, or 0 when they
+// do not go to a terminal.
+func (s *IOStreams) TerminalWidth() int {
+	if !s.stdoutTTY {
+		return 0
+	}
+	if f, ok := s.Out.(*os.File); ok {
+		if w, _, err := term.GetSize(int(f.Fd())); err == nil && w > 0 {
+			return w
+		}
+	}
+	return 80
+}
 
 // IsStdinTTY reports whether standard input is a terminal (so holds no data).
 func (s *IOStreams) IsStdinTTY() bool { return s.stdinTTY }

@@ -33,6 +33,9 @@ var Formats = []string{Table, CSV, JSON, NDJSON, Markdown}
 type Set struct {
 	Columns []string
 	Rows    [][]any
+	// LineWidth, when set, fits table output to a terminal of that many
+	// columns: columns that do not fit are left out, and a note says so.
+	LineWidth int
 }
 
 // Read reads all rows.
@@ -225,20 +228,66 @@ func (s *Set) writeTable(w io.Writer, maxWidth int) error {
 			width[i] = max(width[i], utf8.RuneCountInString(t))
 		}
 	}
+	shown := len(width) // columns that fit the line
+	if s.LineWidth > 0 {
+		// First narrow the widest columns, down to minColumn characters…
+		total := func() int {
+			n := 0
+			for _, w := range width {
+				n += w + 2
+			}
+			return n - 2
+		}
+		for total() > s.LineWidth {
+			widest := 0
+			for i := range width {
+				if width[i] > width[widest] {
+					widest = i
+				}
+			}
+			if width[widest] <= minColumn {
+				break
+			}
+			width[widest]--
+		}
+		for r := range cells {
+			for i, t := range cells[r] {
+				if n := []rune(t); len(n) > width[i] {
+					cells[r][i] = string(n[:width[i]-1]) + "…"
+				}
+			}
+		}
+		// …then leave out the columns that still do not fit.
+		used := 0
+		for i, n := range width {
+			if i > 0 && used+2+n > s.LineWidth {
+				shown = i
+				break
+			}
+			used += 2 + n
+		}
+	}
 	var b strings.Builder
 	line := func(vals []string) {
-		for i, v := range vals {
+		for i, v := range vals[:shown] {
 			if i > 0 {
 				b.WriteString("  ")
 			}
 			b.WriteString(v)
-			if i < len(vals)-1 {
+			if i < shown-1 {
 				b.WriteString(strings.Repeat(" ", width[i]-utf8.RuneCountInString(v)))
 			}
 		}
 		b.WriteByte('\n')
 	}
-	line(s.Columns)
+	header := make([]string, len(s.Columns))
+	for i, c := range s.Columns {
+		if n := []rune(c); len(n) > width[i] {
+			c = string(n[:width[i]-1]) + "…"
+		}
+		header[i] = c
+	}
+	line(header)
 	rule := make([]string, len(width))
 	for i, n := range width {
 		rule[i] = strings.Repeat("-", n)
@@ -247,7 +296,21 @@ func (s *Set) writeTable(w io.Writer, maxWidth int) error {
 	for _, r := range cells {
 		line(r)
 	}
-	fmt.Fprintf(&b, "(%d row%s)\n", len(s.Rows), plural(len(s.Rows)))
+	fmt.Fprintf(&b, "(%d row%s", len(s.Rows), plural(len(s.Rows)))
+	if hidden := len(width) - shown; hidden > 0 {
+		names := s.Columns[shown:]
+		list := strings.Join(names[:min(len(names), 3)], ", ")
+		if len(names) > 3 {
+			list += ", …"
+		}
+		verb := "do not fit"
+		if hidden == 1 {
+			verb = "does not fit"
+		}
+		fmt.Fprintf(&b, "; %d more column%s %s the terminal: %s; --format csv or json shows all",
+			hidden, plural(hidden), verb, list)
+	}
+	b.WriteString(")\n")
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -275,6 +338,9 @@ func (s *Set) writeMarkdown(w io.Writer) error {
 	_, err := io.WriteString(w, b.String())
 	return err
 }
+
+// minColumn is the narrowest a column is cut to when fitting a terminal.
+const minColumn = 12
 
 func plural(n int) string {
 	if n == 1 {

@@ -22,6 +22,8 @@ type Session struct {
 	Eng    *engine.Engine
 	Out    io.Writer // results
 	ErrOut io.Writer // messages and timings
+	// LineWidth fits tables to a terminal this wide (0: no limit).
+	LineWidth int
 
 	mode    string
 	timer   bool
@@ -96,6 +98,9 @@ func (s *Session) exec(ctx context.Context, stmt string) {
 	width := 0
 	if s.mode == results.Table {
 		width = 48
+		if s.file == nil {
+			set.LineWidth = s.LineWidth
+		}
 	}
 	if err := set.Write(s.out(), s.mode, width); err != nil {
 		fmt.Fprintf(s.ErrOut, "Error: %v\n", err)

@@ -94,6 +94,7 @@ Trees are built from process start events and printed one process per line.`),
 			width := 0
 			if format == results.Table {
 				width = 48
+				set.LineWidth = f.IO.TerminalWidth()
 			}
 			return set.Write(f.IO.Out, format, width)
 		},

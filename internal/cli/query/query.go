@@ -144,6 +144,7 @@ func Run(ctx context.Context, opts *Options) error {
 		width = 0
 	}
 	if opts.Output == "" {
+		set.LineWidth = f.IO.TerminalWidth()
 		return set.Write(f.IO.Out, opts.Format, width)
 	}
 	return cmdutil.WriteAtomic(opts.Output, func(w *os.File) error { return set.Write(w, opts.Format, width) })

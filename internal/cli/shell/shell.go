@@ -43,6 +43,7 @@ prompts: huntsql shell < hunt.sql`),
 			}
 			defer eng.Close()
 			s := shell.New(eng, f.IO.Out, f.IO.ErrOut)
+			s.LineWidth = f.IO.TerminalWidth()
 			defer s.Close()
 			if !f.IO.IsStdinTTY() {
 				sc := bufio.NewScanner(f.IO.In)
