@@ -187,8 +187,8 @@ func decompress(r io.Reader) (out io.Reader, kind string, close func(), err erro
 }
 
 // utf8Text returns the stream as UTF-8: UTF-16 (little or big endian, with a
-// byte order mark, or without one when the text starts with '<') is
-// transcoded; anything else passes through.
+// byte order mark, or without one when the text starts with '<', '{' or '[')
+// is transcoded; anything else passes through.
 func utf8Text(br *bufio.Reader) io.Reader {
 	head, _ := br.Peek(2)
 	var enc encoding.Encoding
@@ -197,9 +197,9 @@ func utf8Text(br *bufio.Reader) io.Reader {
 		enc = unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM)
 	case bytes.HasPrefix(head, []byte{0xfe, 0xff}):
 		enc = unicode.UTF16(unicode.BigEndian, unicode.ExpectBOM)
-	case bytes.Equal(head, []byte{'<', 0}):
+	case len(head) == 2 && head[1] == 0 && bytes.IndexByte([]byte("<{["), head[0]) >= 0:
 		enc = unicode.UTF16(unicode.LittleEndian, unicode.IgnoreBOM)
-	case bytes.Equal(head, []byte{0, '<'}):
+	case len(head) == 2 && head[0] == 0 && bytes.IndexByte([]byte("<{["), head[1]) >= 0:
 		enc = unicode.UTF16(unicode.BigEndian, unicode.IgnoreBOM)
 	default:
 		return br
@@ -212,10 +212,6 @@ func sniff(br *bufio.Reader) (string, error) {
 	head, _ := br.Peek(4096)
 	if len(head) == 0 {
 		return "", errors.New("empty input")
-	}
-	if bytes.HasPrefix(head, []byte{0xff, 0xfe}) || bytes.HasPrefix(head, []byte{0xfe, 0xff}) ||
-		bytes.HasPrefix(head, []byte{'<', 0}) || bytes.HasPrefix(head, []byte{0, '<'}) {
-		return FormatWinXML, nil // UTF-16
 	}
 	head = bytes.TrimPrefix(head, []byte("\xef\xbb\xbf"))
 	i := 0

@@ -328,7 +328,9 @@ func (l *load) readInput(i int, in *input, send func([]rows.Raw) bool) error {
 		return err
 	}
 	defer closeDec()
-	br := bufio.NewReaderSize(r, 256<<10)
+	// UTF-16 (Windows tools write it, JSON or XML) becomes UTF-8 before anything
+	// looks at the text.
+	br := bufio.NewReaderSize(utf8Text(bufio.NewReaderSize(r, 64<<10)), 256<<10)
 	format, err := sniff(br)
 	if err != nil {
 		return err
@@ -342,7 +344,7 @@ func (l *load) readInput(i int, in *input, send func([]rows.Raw) bool) error {
 		sp := ecs.NewSplitter(br, l.opts.MaxRecord)
 		next, readErr = sp.Next, sp.ReadErr
 	case FormatWinXML:
-		sp := winxml.NewSplitter(utf8Text(br), 0)
+		sp := winxml.NewSplitter(br, 0)
 		next, readErr = sp.Next, sp.ReadErr
 	}
 	batch := make([]rows.Raw, 0, chunkRecords)

@@ -459,3 +459,24 @@ func TestWindowsEncodings(t *testing.T) {
 		})
 	}
 }
+
+func TestUTF16JSON(t *testing.T) {
+	src := filepath.Join(fixtures, "defend-nested.ndjson")
+	plain := t.TempDir()
+	mustLoad(t, plain, src)
+	want := dump(t, plain, ecsOnly)
+	data, _ := os.ReadFile(src)
+	for name, bom := range map[string][]byte{"with-bom": {0xff, 0xfe}, "without-bom": nil} {
+		b := append([]byte(nil), bom...)
+		for _, r := range string(data) {
+			b = append(b, byte(r), byte(r>>8))
+		}
+		p := filepath.Join(t.TempDir(), name+".json")
+		os.WriteFile(p, b, 0o600)
+		dir := t.TempDir()
+		res := mustLoad(t, dir, p)
+		if got := dump(t, dir, ecsOnly); got != want || len(res.problems) > 0 {
+			t.Errorf("UTF-16 JSON %s: problems %v\n%s", name, res.problems, got)
+		}
+	}
+}

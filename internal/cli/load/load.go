@@ -41,8 +41,8 @@ func NewCmdLoad(f *cmdutil.Factory, runF func(context.Context, *Options) error) 
 Load event logs into the archive, normalized to one ECS schema.
 
 Inputs are files, directories (read recursively, in name order) or - for
-standard input. Compression (gzip, zstd), text encoding and format are
-detected by content, not by file name. A directory may mix formats.
+standard input. Compression (gzip, zstd), text encoding (UTF-8, UTF-16) and
+format are detected by content, not by file name. A directory may mix formats.
 
   ECS JSON     NDJSON, a JSON array of documents, Elasticsearch hits
                ({"_index","_id","_source":{...}}) or whole search/scroll
