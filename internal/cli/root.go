@@ -82,7 +82,7 @@ triage laptops, notebooks and months of cold logs.
 
 The archive is a directory: --archive DIR, else $HUNTSQL_ARCHIVE, else
 ./huntsql-archive. Its files are readable by their owner only.`),
-		Example: strings.TrimSpace(`
+		Example: cmdutil.Examples(`
   # Archive an Elastic export and a compressed NDJSON file
   huntsql load ./export/ ./more/events.ndjson.gz
 

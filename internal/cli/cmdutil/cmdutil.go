@@ -163,3 +163,9 @@ func WriteAtomic(path string, write func(f *os.File) error) error {
 	}
 	return os.Rename(tmp.Name(), path)
 }
+
+// Examples trims the blank lines around a command's examples, keeping the
+// indentation of the first one.
+func Examples(s string) string {
+	return strings.TrimRight(strings.TrimLeft(s, "\n"), " \n")
+}

@@ -64,7 +64,7 @@ archived plus records rejected.
 Loading is idempotent: an input whose content (SHA-256) is already in the
 archive is skipped; --force reloads it and replaces its earlier rows. The load
 commits atomically: interrupted at any moment, the archive stays as it was.`),
-		Example: strings.TrimSpace(`
+		Example: cmdutil.Examples(`
   # A directory of exports and a compressed file
   huntsql load ./export/ ./more/events.ndjson.gz
 

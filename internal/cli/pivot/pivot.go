@@ -34,7 +34,7 @@ Pivot from a detection to what surrounds it.
                                  Windows reuses ids, so the window matters
 
 Trees are built from process start events and printed one process per line.`),
-		Example: strings.TrimSpace(`
+		Example: cmdutil.Examples(`
   huntsql pivot --host web-01 --at 2026-03-01T12:00:30Z --around 2m
   huntsql pivot --tree cHl0aG9uLWFwcC0x
   huntsql pivot --host FIN-WS07.corp.example --pid 7996 --at 2026-03-01T14:10:02Z`),

@@ -56,7 +56,7 @@ are UTC. Table output cuts long values with …; other formats never do.
 Queries run with full DuckDB power (files, COPY, ATTACH, extensions): the
 analyst is the one typing. Rules, which may come from others, run sandboxed
 under "huntsql run".`),
-		Example: strings.TrimSpace(`
+		Example: cmdutil.Examples(`
   huntsql query 'SELECT "host.name", count(*) FROM events GROUP BY ALL'
   huntsql query --format csv 'SELECT "@timestamp", "process.command_line" FROM process_events'
   huntsql query -f hunt.sql --from 2026-03-01 --to 2026-03-02 --format markdown

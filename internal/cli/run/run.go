@@ -61,7 +61,7 @@ that fails is reported with the engine's message and the others still run.
 --save also stores the detections in the archive with a run id, so that
 "SELECT … FROM detections" and "detection_events" (each detection with the
 events behind it) work in query, shell and notebooks.`),
-		Example: strings.TrimSpace(`
+		Example: cmdutil.Examples(`
   # Every rule over the whole archive
   huntsql run
 

@@ -27,7 +27,7 @@ archive's committed files, by absolute path. Run it on a connection, then query.
 
 The script is a snapshot: it lists the files committed when it was printed.
 Print it again after a load.`),
-		Example: strings.TrimSpace(`
+		Example: cmdutil.Examples(`
   # duckdb CLI
   huntsql views > views.sql && duckdb -init views.sql
 
