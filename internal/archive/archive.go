@@ -234,7 +234,7 @@ func (a *Archive) LockWriter() (*Lock, error) {
 	f, err := os.OpenFile(a.Path(lockName), os.O_CREATE|os.O_RDWR, FilePerm)
 	if err != nil {
 		if errors.Is(err, syscall.EROFS) || errors.Is(err, fs.ErrPermission) {
-			return nil, fmt.Errorf("cannot load into %s: %w (the archive can still be queried and hunted; load into a writable copy)", a.Root, errors.Unwrap(err))
+			return nil, fmt.Errorf("cannot write to the archive %s: %w (it can still be queried and hunted; load into a writable copy)", a.Root, errors.Unwrap(err))
 		}
 		return nil, fmt.Errorf("open lock: %w", err)
 	}
