@@ -105,7 +105,8 @@ func TestReadOnlyArchive(t *testing.T) {
 		t.Skipf("SKIPPED: cannot remount read-only: %v %s", err, out)
 	}
 	_, errOut, code, _ := huntsql(t, "load", "--archive", arch, "../../fixtures/ecs/defend-nested.ndjson")
-	if code != 1 || !strings.Contains(errOut, "cannot write to the archive") && strings.Contains(errOut, "read-only file system (it can still be queried and hunted") {
+	if code != 1 || !strings.Contains(errOut, "cannot write to the archive") ||
+		!strings.Contains(errOut, "read-only file system (it can still be queried and hunted") {
 		t.Fatalf("read-only archive: exit %d, stderr:\n%s", code, errOut)
 	}
 	// Reading, hunting and querying a read-only archive all work.
