@@ -153,45 +153,16 @@ func (l *load) prepareFile(day int64, segs []rows.Segment) pendingFile {
 // name, so that a file under its final name is always whole.
 func (l *load) writeParquet(ctx context.Context, rec arrow.RecordBatch, rel string) error {
 	final := l.a.Path(rel)
-	dir := path.Dir(final)
-	if err := os.MkdirAll(dir, archive.DirPerm); err != nil {
-		return fmt.Errorf("create partition: %w", err)
-	}
-	tmp := path.Join(dir, "."+path.Base(final)+".tmp")
-	var err error
-	switch l.opts.Writer {
-	case WriterArrow:
-		err = writeArrowParquet(rec, tmp)
-	default:
-		err = l.opts.Engine.WriteParquet(ctx, rec, tmp)
-	}
-	if err == nil {
-		err = syncFile(tmp)
-	}
-	if err == nil {
-		err = os.Rename(tmp, final)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		if errors.Is(err, syscall.ENOSPC) || strings.Contains(err.Error(), "no space left on device") {
-			return fmt.Errorf("write %s: no space left on device: free space on the archive's disk and run the load again (nothing of this load is committed)", final)
+	err := archive.WriteAtomic(final, func(f *os.File) error {
+		if l.opts.Writer == WriterArrow {
+			return writeArrowParquet(rec, f.Name())
 		}
-		return fmt.Errorf("write %s: %w", final, err)
+		return l.opts.Engine.WriteParquet(ctx, rec, f.Name())
+	})
+	if err != nil && (errors.Is(err, syscall.ENOSPC) || strings.Contains(err.Error(), "no space left on device")) {
+		return fmt.Errorf("write %s: no space left on device: free space on the archive's disk and run the load again (nothing of this load is committed)", final)
 	}
-	return archive.SyncDir(dir)
-}
-
-// syncFile makes a file private and durable.
-func syncFile(p string) error {
-	f, err := os.OpenFile(p, os.O_RDWR, 0)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	if err := f.Chmod(archive.FilePerm); err != nil {
-		return err
-	}
-	return f.Sync()
+	return err
 }
 
 // arrowWriterProps: zstd at level 1 (level 3 costs a third more time for a few
@@ -261,26 +232,25 @@ func (l *load) supersede(ctx context.Context) (kept, rewritten []archive.File, o
 		}
 		l.seq++
 		rel := path.Join(archive.PartitionDir(f.Date), fmt.Sprintf("part-%s-%05d.parquet", l.id, l.seq))
-		tmp := l.a.Path(path.Dir(rel)) + "/." + path.Base(rel) + ".tmp"
-		q := fmt.Sprintf(`COPY (SELECT * FROM read_parquet(%s) WHERE %s NOT IN (%s)) TO %s (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)`,
-			engine.Quote(l.a.Path(f.Path)), engine.QuoteIdent(schema.InputSHA256), strings.Join(shas, ", "), engine.Quote(tmp))
-		if err := l.opts.Engine.Exec(ctx, q); err != nil {
-			return nil, nil, nil, fmt.Errorf("rewrite %s without reloaded inputs: %w", f.Path, err)
-		}
 		nf := archive.File{Path: rel, Date: f.Date, LoadID: l.id}
-		row := l.opts.Engine.Conn().QueryRowContext(ctx, fmt.Sprintf(`SELECT count(*), min(%[1]s), max(%[1]s), list(DISTINCT %[2]s ORDER BY %[2]s) FROM read_parquet(%[3]s)`,
-			engine.QuoteIdent(schema.Timestamp), engine.QuoteIdent(schema.InputSHA256), engine.Quote(tmp)))
-		var inputs []any
-		if err := row.Scan(&nf.Rows, &nf.MinTS, &nf.MaxTS, &inputs); err != nil {
-			return nil, nil, nil, fmt.Errorf("read back %s: %w", tmp, err)
-		}
-		for _, s := range inputs {
-			nf.Inputs = append(nf.Inputs, fmt.Sprint(s))
-		}
-		if err := syncFile(tmp); err != nil {
-			return nil, nil, nil, err
-		}
-		if err := os.Rename(tmp, l.a.Path(rel)); err != nil {
+		err := archive.WriteAtomic(l.a.Path(rel), func(tmp *os.File) error {
+			q := fmt.Sprintf(`COPY (SELECT * FROM read_parquet(%s) WHERE %s NOT IN (%s)) TO %s (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)`,
+				engine.Quote(l.a.Path(f.Path)), engine.QuoteIdent(schema.InputSHA256), strings.Join(shas, ", "), engine.Quote(tmp.Name()))
+			if err := l.opts.Engine.Exec(ctx, q); err != nil {
+				return fmt.Errorf("rewrite %s without reloaded inputs: %w", f.Path, err)
+			}
+			row := l.opts.Engine.Conn().QueryRowContext(ctx, fmt.Sprintf(`SELECT count(*), min(%[1]s), max(%[1]s), list(DISTINCT %[2]s ORDER BY %[2]s) FROM read_parquet(%[3]s)`,
+				engine.QuoteIdent(schema.Timestamp), engine.QuoteIdent(schema.InputSHA256), engine.Quote(tmp.Name())))
+			var inputs []any
+			if err := row.Scan(&nf.Rows, &nf.MinTS, &nf.MaxTS, &inputs); err != nil {
+				return fmt.Errorf("read back the rewritten %s: %w", f.Path, err)
+			}
+			for _, s := range inputs {
+				nf.Inputs = append(nf.Inputs, fmt.Sprint(s))
+			}
+			return nil
+		})
+		if err != nil {
 			return nil, nil, nil, err
 		}
 		rewritten = append(rewritten, nf)

@@ -173,9 +173,19 @@ func (a *Archive) Commit(m *Manifest) error {
 	return WriteFileAtomic(a.Path(ManifestName), append(b, '\n'))
 }
 
-// WriteFileAtomic writes data to path through a temporary file in the same
-// directory, fsyncs it, renames it into place and fsyncs the directory.
+// WriteFileAtomic writes data to path atomically (see WriteAtomic).
 func WriteFileAtomic(path string, data []byte) error {
+	return WriteAtomic(path, func(f *os.File) error {
+		_, err := f.Write(data)
+		return err
+	})
+}
+
+// WriteAtomic writes path through a temporary file in the same directory:
+// write fills it (by the handle, or by its name, as DuckDB's COPY does), then
+// it is made private and durable, renamed into place and the directory synced.
+// Readers see the old file or the whole new one, never a part.
+func WriteAtomic(path string, write func(f *os.File) error) error {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, DirPerm); err != nil {
 		return err
@@ -186,25 +196,34 @@ func WriteFileAtomic(path string, data []byte) error {
 	}
 	tmp := f.Name()
 	defer os.Remove(tmp) // no-op after a successful rename
-	if err := f.Chmod(FilePerm); err != nil {
-		f.Close()
-		return err
+	err = write(f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
 	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
+	if err == nil {
+		err = SyncFile(tmp)
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("sync %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
 	return SyncDir(dir)
+}
+
+// SyncFile makes a file private (FilePerm) and durable. It works by name, so
+// a file that another writer replaced under that name is the one synced.
+func SyncFile(p string) error {
+	f, err := os.OpenFile(p, os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := f.Chmod(FilePerm); err != nil {
+		return err
+	}
+	return f.Sync()
 }
 
 // SyncDir fsyncs a directory so that renames inside it are durable.

@@ -61,6 +61,3 @@ func (s *IOStreams) IsStdinTTY() bool { return s.stdinTTY }
 
 // IsStdoutTTY reports whether results go to a terminal.
 func (s *IOStreams) IsStdoutTTY() bool { return s.stdoutTTY }
-
-// SetTTY overrides terminal detection (tests).
-func (s *IOStreams) SetTTY(stdout, stderr bool) { s.stdoutTTY, s.stderrTTY = stdout, stderr }

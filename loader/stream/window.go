@@ -73,6 +73,3 @@ func (w *Window) Advance(n int) {
 
 // Offset is the stream offset of the first unread byte.
 func (w *Window) Offset() int64 { return w.Base + int64(w.Pos) }
-
-// Unread returns the unread bytes.
-func (w *Window) Unread() []byte { return w.Buf[w.Pos:w.End] }

@@ -7,10 +7,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
+	"huntsql/internal/archive"
 	"huntsql/internal/engine"
 	"huntsql/internal/results"
 )
@@ -121,55 +121,14 @@ func plural(n int) string {
 	return "s"
 }
 
-// WriteFile writes detections to path atomically (temporary file, rename).
-// Parquet goes through DuckDB: one row per detection with the rule's columns
-// and the fields as JSON.
+// WriteFile writes detections to path atomically. Parquet goes through
+// DuckDB, with the schema of saved detections (engine.DetectionColumns; the
+// run columns are NULL for a run that is not saved).
 func WriteFile(ctx context.Context, eng *engine.Engine, path, format string, dets []Detection) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name())
-	if format == Parquet {
-		tmp.Close()
-		if err := writeParquet(ctx, eng, tmp.Name(), dets); err != nil {
-			return err
+	return archive.WriteAtomic(path, func(f *os.File) error {
+		if format == Parquet {
+			return writeParquet(ctx, eng, f.Name(), archive.Run{}, dets)
 		}
-	} else {
-		err := Write(tmp, format, dets)
-		if err == nil {
-			err = tmp.Sync()
-		}
-		if cerr := tmp.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return fmt.Errorf("write %s: %w", path, err)
-		}
-	}
-	return os.Rename(tmp.Name(), path)
-}
-
-func writeParquet(ctx context.Context, eng *engine.Engine, path string, dets []Detection) error {
-	src, err := os.CreateTemp(filepath.Dir(path), ".detections-*.ndjson")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(src.Name())
-	if err := Write(src, NDJSON, dets); err != nil {
-		src.Close()
-		return err
-	}
-	src.Close()
-	q := fmt.Sprintf(`COPY (
-    SELECT rule.id AS rule_id, rule.name AS rule_name, rule.severity AS severity,
-           rule.risk_score AS risk_score, rule.threat AS threat, fields
-    FROM read_json(%s, format = 'newline_delimited',
-        columns = {rule: 'STRUCT(id VARCHAR, name VARCHAR, severity VARCHAR, risk_score INTEGER, threat VARCHAR[])', fields: 'JSON'})
-) TO %s (FORMAT parquet, COMPRESSION zstd)`, engine.Quote(src.Name()), engine.Quote(path))
-	if err := eng.Exec(ctx, q); err != nil {
-		return fmt.Errorf("write parquet %s: %w", path, err)
-	}
-	return nil
+		return Write(f, format, dets)
+	})
 }

@@ -6,13 +6,13 @@ package cmdutil
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
+	"time"
 
 	"huntsql/internal/archive"
 	"huntsql/internal/engine"
 	"huntsql/internal/iostreams"
+	"huntsql/loader/timestamp"
 	"huntsql/rules"
 )
 
@@ -83,6 +83,29 @@ func (f *Factory) OpenViews(ctx context.Context, r engine.Range, sandbox bool) (
 	return eng, nil
 }
 
+// ParseRange reads the --from and --to flags (UTC unless an offset is given;
+// --to is exclusive).
+func ParseRange(from, to string) (engine.Range, error) {
+	var r engine.Range
+	for _, b := range []struct {
+		flag, text string
+		dst        *time.Time
+	}{{"--from", from, &r.From}, {"--to", to, &r.To}} {
+		if b.text == "" {
+			continue
+		}
+		us, err := timestamp.Parse(b.text)
+		if err != nil {
+			return r, Usagef("%s %q: %v", b.flag, b.text, err)
+		}
+		*b.dst = time.UnixMicro(us).UTC()
+	}
+	if !r.From.IsZero() && !r.To.IsZero() && !r.From.Before(r.To) {
+		return r, Usagef("--from %s is not before --to %s", from, to)
+	}
+	return r, nil
+}
+
 // PartialError reports a command that completed with rejects (exit code 3).
 type PartialError struct{ Msg string }
 
@@ -144,24 +167,6 @@ func (f *Factory) LoadRules(dirs, ids []string) ([]*rules.Rule, error) {
 		return nil, Usagef("%v", err)
 	}
 	return selected, nil
-}
-
-// WriteAtomic writes path through a temporary file in the same directory,
-// renamed into place only when write succeeded.
-func WriteAtomic(path string, write func(f *os.File) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	err = write(tmp)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }
 
 // Examples trims the blank lines around a command's examples, keeping the

@@ -11,8 +11,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"huntsql/internal/archive"
 	"huntsql/internal/cli/cmdutil"
-	"huntsql/internal/cli/run"
 	"huntsql/internal/engine"
 	"huntsql/internal/results"
 )
@@ -118,7 +118,7 @@ func readSQL(f *cmdutil.Factory, opts *Options, args []string) (string, error) {
 // Run executes the statement and prints or writes the result.
 func Run(ctx context.Context, opts *Options) error {
 	f := opts.Factory
-	rng, err := run.ParseRange(opts.From, opts.To)
+	rng, err := cmdutil.ParseRange(opts.From, opts.To)
 	if err != nil {
 		return err
 	}
@@ -147,11 +147,11 @@ func Run(ctx context.Context, opts *Options) error {
 		set.LineWidth = f.IO.TerminalWidth()
 		return set.Write(f.IO.Out, opts.Format, width)
 	}
-	return cmdutil.WriteAtomic(opts.Output, func(w *os.File) error { return set.Write(w, opts.Format, width) })
+	return archive.WriteAtomic(opts.Output, func(w *os.File) error { return set.Write(w, opts.Format, width) })
 }
 
 func writeParquet(ctx context.Context, eng *engine.Engine, opts *Options) error {
-	return cmdutil.WriteAtomic(opts.Output, func(w *os.File) error {
+	return archive.WriteAtomic(opts.Output, func(w *os.File) error {
 		tmp := w.Name()
 		q := "COPY (" + strings.TrimRight(strings.TrimSpace(opts.SQL), ";") + ") TO " + engine.Quote(tmp) + " (FORMAT parquet, COMPRESSION zstd)"
 		if err := eng.Exec(ctx, q); err != nil {

@@ -9,8 +9,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"huntsql/internal/archive"
 	"huntsql/internal/cli/cmdutil"
-	"huntsql/internal/cli/run"
 	"huntsql/internal/report"
 	"huntsql/rules/runner"
 )
@@ -34,7 +34,7 @@ can filter as you type, and a per-host timeline of the detections.`),
 				return cmdutil.Usagef("report needs -o FILE")
 			}
 			ctx := cmd.Context()
-			rng, err := run.ParseRange(from, to)
+			rng, err := cmdutil.ParseRange(from, to)
 			if err != nil {
 				return err
 			}
@@ -56,7 +56,7 @@ can filter as you type, and a per-host timeline of the detections.`),
 			if err != nil {
 				return err
 			}
-			err = cmdutil.WriteAtomic(output, func(w *os.File) error { return report.Write(w, data) })
+			err = archive.WriteAtomic(output, func(w *os.File) error { return report.Write(w, data) })
 			if err != nil {
 				return err
 			}

@@ -12,8 +12,6 @@ import (
 
 	"huntsql/internal/archive"
 	"huntsql/internal/cli/cmdutil"
-	"huntsql/internal/engine"
-	"huntsql/loader/timestamp"
 	"huntsql/rules/runner"
 )
 
@@ -102,33 +100,11 @@ events behind it) work in query, shell and notebooks.`),
 	return cmd
 }
 
-// ParseRange reads --from/--to.
-func ParseRange(from, to string) (engine.Range, error) {
-	var r engine.Range
-	for _, b := range []struct {
-		flag, text string
-		dst        *time.Time
-	}{{"--from", from, &r.From}, {"--to", to, &r.To}} {
-		if b.text == "" {
-			continue
-		}
-		us, err := timestamp.Parse(b.text)
-		if err != nil {
-			return r, cmdutil.Usagef("%s %q: %v", b.flag, b.text, err)
-		}
-		*b.dst = time.UnixMicro(us).UTC()
-	}
-	if !r.From.IsZero() && !r.To.IsZero() && !r.From.Before(r.To) {
-		return r, cmdutil.Usagef("--from %s is not before --to %s", from, to)
-	}
-	return r, nil
-}
-
 // Run runs the rules and writes the detections.
 func Run(ctx context.Context, opts *Options) error {
 	f := opts.Factory
 	errOut := f.IO.ErrOut
-	rng, err := ParseRange(opts.From, opts.To)
+	rng, err := cmdutil.ParseRange(opts.From, opts.To)
 	if err != nil {
 		return err
 	}

@@ -9,7 +9,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"huntsql/internal/cli/cmdutil"
-	"huntsql/internal/cli/run"
 	"huntsql/internal/engine"
 )
 
@@ -37,7 +36,7 @@ Print it again after a load.`),
   df = con.sql('SELECT "host.name", count(*) AS n FROM events GROUP BY ALL').df()`),
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			rng, err := run.ParseRange(from, to)
+			rng, err := cmdutil.ParseRange(from, to)
 			if err != nil {
 				return err
 			}
