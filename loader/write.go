@@ -8,17 +8,17 @@ import (
 	"fmt"
 	"os"
 	"path"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 	"unicode/utf8"
 
-	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/compress"
-	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"huntsql/internal/archive"
 	"huntsql/internal/engine"
@@ -29,46 +29,58 @@ import (
 const dayMicros = 86_400_000_000
 
 // partitionWriter buffers rows by UTC date and writes them as Parquet files,
-// one per date per flush. Building the Arrow records happens on the caller's
-// goroutine and Parquet encoding on the writer's, so the two overlap with each
-// other and with normalization.
+// one per date per flush. Files are encoded by several goroutines at once
+// (Parquet encoding and compression are most of a load's work), overlapping
+// with normalization; the files written are committed in a stable order.
 type partitionWriter struct {
 	l     *load
 	parts map[int64][]rows.Segment // by day number since the epoch
 	bytes int
-	queue chan []pendingFile
-	done  chan error
+	queue chan pendingFile
+	wg    sync.WaitGroup
+	mu    sync.Mutex
+	err   error // the first write error; later files are not written
 	limit int
 }
 
-// pendingFile is an Arrow record on its way to a Parquet file.
+// pendingFile is one date's sorted rows on their way to a Parquet file.
 type pendingFile struct {
-	rec  arrow.RecordBatch
+	segs []rows.Segment
+	refs []rows.Ref
 	meta archive.File
 }
 
 func newPartitionWriter(ctx context.Context, l *load) *partitionWriter {
-	w := &partitionWriter{l: l, parts: map[int64][]rows.Segment{}, queue: make(chan []pendingFile, 1),
-		done: make(chan error, 1), limit: l.opts.FlushBytes}
+	w := &partitionWriter{l: l, parts: map[int64][]rows.Segment{}, queue: make(chan pendingFile), limit: l.opts.FlushBytes}
 	if w.limit <= 0 {
 		w.limit = defaultFlushBytes
 	}
-	go func() {
-		var err error
-		for files := range w.queue {
-			for _, f := range files {
-				if err == nil {
-					err = l.writeParquet(ctx, f.rec, f.meta.Path)
-					if err == nil {
-						l.files = append(l.files, f.meta)
-					}
+	for range max(1, runtime.NumCPU()) {
+		w.wg.Add(1)
+		go func() {
+			defer w.wg.Done()
+			for f := range w.queue {
+				if w.failed() != nil {
+					continue
 				}
-				f.rec.Release()
+				err := l.writeParquet(ctx, f, f.meta.Path)
+				w.mu.Lock()
+				if err == nil {
+					l.files = append(l.files, f.meta)
+				} else if w.err == nil {
+					w.err = err
+				}
+				w.mu.Unlock()
 			}
-		}
-		w.done <- err
-	}()
+		}()
+	}
 	return w
+}
+
+func (w *partitionWriter) failed() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.err
 }
 
 func floorDiv(a, b int64) int64 {
@@ -111,35 +123,35 @@ func (w *partitionWriter) flush() error {
 		files = append(files, w.l.prepareFile(d, w.parts[d]))
 	}
 	w.parts, w.bytes = map[int64][]rows.Segment{}, 0
-	select {
-	case w.queue <- files:
-		return nil
-	case err := <-w.done:
-		w.done <- err
-		for _, f := range files {
-			f.rec.Release()
+	for _, f := range files {
+		if err := w.failed(); err != nil {
+			return err
 		}
-		return err
+		w.queue <- f
 	}
+	return nil
 }
 
 func (w *partitionWriter) close() error {
 	err := w.flush()
 	close(w.queue)
-	if werr := <-w.done; err == nil {
-		err = werr
+	w.wg.Wait()
+	if err == nil {
+		err = w.err
 	}
+	// Files finish in any order; the manifest lists them in a stable one.
+	slices.SortFunc(w.l.files, func(a, b archive.File) int { return strings.Compare(a.Path, b.Path) })
 	return err
 }
 
-// prepareFile sorts one date's rows and builds their Arrow record.
+// prepareFile sorts one date's rows.
 func (l *load) prepareFile(day int64, segs []rows.Segment) pendingFile {
 	date := time.UnixMicro(day * dayMicros).UTC().Format("2006-01-02")
 	l.seq++
 	rel := path.Join(archive.PartitionDir(date), fmt.Sprintf("part-%s-%05d.parquet", l.id, l.seq))
 	refs := rows.SortedRefs(segs)
 	return pendingFile{
-		rec: rows.Record(memory.DefaultAllocator, segs, refs),
+		segs: segs, refs: refs,
 		meta: archive.File{
 			Path: rel, Date: date, Rows: int64(len(refs)), LoadID: l.id,
 			MinTS:  time.UnixMicro(refs[0].Time(segs)).UTC(),
@@ -149,14 +161,16 @@ func (l *load) prepareFile(day int64, segs []rows.Segment) pendingFile {
 	}
 }
 
-// writeParquet writes rec to the archive-relative path rel through a temporary
-// name, so that a file under its final name is always whole.
-func (l *load) writeParquet(ctx context.Context, rec arrow.RecordBatch, rel string) error {
+// writeParquet writes a file's rows to the archive-relative path rel through a
+// temporary name, so that a file under its final name is always whole.
+func (l *load) writeParquet(ctx context.Context, pf pendingFile, rel string) error {
 	final := l.a.Path(rel)
 	err := archive.WriteAtomic(final, func(f *os.File) error {
 		if l.opts.Writer == WriterArrow {
-			return writeArrowParquet(rec, f.Name())
+			return writeArrowParquet(pf, f.Name())
 		}
+		rec := rows.Record(memory.DefaultAllocator, pf.segs, pf.refs)
+		defer rec.Release()
 		return l.opts.Engine.WriteParquet(ctx, rec, f.Name())
 	})
 	if err != nil && (errors.Is(err, syscall.ENOSPC) || strings.Contains(err.Error(), "no space left on device")) {
@@ -193,22 +207,12 @@ var arrowWriterProps = func() []parquet.WriterProperty {
 }()
 
 // writeArrowParquet writes with arrow-go's own Parquet writer.
-func writeArrowParquet(rec arrow.RecordBatch, p string) error {
+func writeArrowParquet(pf pendingFile, p string) error {
 	f, err := os.OpenFile(p, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, archive.FilePerm)
 	if err != nil {
 		return err
 	}
-	props := parquet.NewWriterProperties(arrowWriterProps...)
-	w, err := pqarrow.NewFileWriter(rec.Schema(), f, props, pqarrow.DefaultWriterProps())
-	if err != nil {
-		f.Close()
-		return err
-	}
-	if err := w.Write(rec); err != nil {
-		w.Close()
-		return err
-	}
-	return w.Close() // closes f
+	return rows.WriteParquet(f, pf.segs, pf.refs, parquet.NewWriterProperties(arrowWriterProps...)) // closes f
 }
 
 // supersede rewrites the committed files that hold rows of inputs being

@@ -3,19 +3,16 @@
 package ecs
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/valyala/fastjson"
 
 	"huntsql/loader/rows"
-	"huntsql/loader/timestamp"
 	schema "huntsql/sql"
 )
 
@@ -57,12 +54,12 @@ var trie = func() *node {
 // Normalizer turns raw ECS JSON records into rows. It is not safe for
 // concurrent use: give each worker its own.
 type Normalizer struct {
-	p        fastjson.Parser
-	vals     []values // per column
-	touched  []int    // columns the current document gave values for
+	dec      decoder
+	p        fastjson.Parser // for the rare value re-encoded as JSON text
+	vals     []values        // per column
+	touched  []int           // columns the current document gave values for
 	gen      uint64
 	warn     []string
-	scratch  []byte
 	interned map[string]string
 }
 
@@ -101,26 +98,20 @@ func (n *Normalizer) Normalize(raw *rows.Raw, src *rows.Source, b *rows.Batch) (
 	if !utf8.Valid(data) {
 		return fmt.Sprintf("invalid UTF-8 at byte %d of the record", rows.InvalidUTF8At(data))
 	}
-	if err := fastjson.ValidateBytes(data); err != nil {
-		return jsonError(data, err)
-	}
-	v, err := n.p.ParseBytes(data)
-	if err != nil {
-		return jsonError(data, err)
-	}
-	doc, err := v.Object()
-	if err != nil {
-		return fmt.Sprintf("not a JSON object (a %s)", v.Type())
-	}
 	n.reset()
-	var hitID, hitIndex string
-	if s := doc.Get("_source"); s != nil && s.Type() == fastjson.TypeObject {
-		// An Elasticsearch hit: the event is _source; _id and _index are the hit's.
-		hitID = string(doc.Get("_id").GetStringBytes())
-		hitIndex = string(doc.Get("_index").GetStringBytes())
-		doc, _ = s.Object()
+	d := &n.dec
+	*d = decoder{n: n, data: data, keyBuf: d.keyBuf[:0], textBuf: d.textBuf[:0]}
+	notObject := d.document()
+	if d.err != nil {
+		return jsonError(data, d.err)
 	}
-	n.walkObject(doc, trie)
+	if notObject != "" {
+		return fmt.Sprintf("not a JSON object (a %s)", notObject)
+	}
+	hitID, hitIndex := "", ""
+	if d.hit {
+		hitID, hitIndex = d.hitID, d.hitIndex
+	}
 
 	ts, reason := n.timestamp()
 	if reason != "" {
@@ -182,107 +173,6 @@ func (n *Normalizer) touch(ci int) *values {
 	return v
 }
 
-// walkObject visits an object whose keys continue the path at t.
-func (n *Normalizer) walkObject(o *fastjson.Object, t *node) {
-	o.Visit(func(key []byte, v *fastjson.Value) {
-		c := t
-		for len(key) > 0 && c != nil {
-			seg := key
-			if i := bytes.IndexByte(key, '.'); i >= 0 {
-				seg, key = key[:i], key[i+1:]
-			} else {
-				key = nil
-			}
-			if c.field >= 0 && schema.Fields[c.field].Kind == schema.StringMap {
-				// Inside a map column the rest of the path is the map key.
-				n.mapValue(c.field, string(seg)+dotted(key), v)
-				return
-			}
-			c = c.children[string(seg)]
-		}
-		if c != nil {
-			n.assign(c, v)
-		}
-	})
-}
-
-func dotted(rest []byte) string {
-	if len(rest) == 0 {
-		return ""
-	}
-	return "." + string(rest)
-}
-
-func (n *Normalizer) assign(c *node, v *fastjson.Value) {
-	if v.Type() == fastjson.TypeObject {
-		o, _ := v.Object()
-		if c.field >= 0 && schema.Fields[c.field].Kind == schema.StringMap {
-			n.mapObject(c.field, "", o)
-			return
-		}
-		n.walkObject(o, c)
-		return
-	}
-	if c.field < 0 {
-		return // a value where ECS has an object: kept only in event.original
-	}
-	n.add(c.field, c.repeats, v)
-}
-
-// add records a leaf value for column ci; arrays contribute each element.
-func (n *Normalizer) add(ci int, repeats bool, v *fastjson.Value) {
-	switch v.Type() {
-	case fastjson.TypeNull:
-		return
-	case fastjson.TypeArray:
-		for _, e := range v.GetArray() {
-			n.add(ci, repeats, e)
-		}
-		return
-	case fastjson.TypeObject:
-		n.touch(ci).bad = "an object"
-		return
-	}
-	f := &schema.Fields[ci]
-	vals := n.touch(ci)
-	switch f.Kind {
-	case schema.String, schema.StringList:
-		if repeats && v.Type() == fastjson.TypeString {
-			vals.strs = append(vals.strs, n.intern(v.GetStringBytes()))
-		} else {
-			vals.strs = append(vals.strs, n.text(v))
-		}
-	case schema.Int:
-		i, ok := n.integer(v)
-		if !ok {
-			vals.bad = "not an integer: " + n.text(v)
-			return
-		}
-		vals.ints = append(vals.ints, i)
-	case schema.Time:
-		t, err := n.time(v)
-		if err != nil {
-			vals.bad = err.Error()
-			return
-		}
-		vals.ints = append(vals.ints, t)
-	case schema.StringMap:
-		vals.bad = "not an object"
-	}
-}
-
-// text is a scalar as Elasticsearch's keyword type sees it: strings as they
-// are, numbers as written, booleans as true/false.
-func (n *Normalizer) text(v *fastjson.Value) string {
-	switch v.Type() {
-	case fastjson.TypeString:
-		return string(v.GetStringBytes())
-	default:
-		n.scratch = v.MarshalTo(n.scratch[:0])
-		return string(n.scratch)
-	}
-}
-
 // intern returns b as a string, sharing one copy of the short values that
 // repeat from event to event (host names, actions, agent ids): fewer
 // allocations and less for the garbage collector to scan.
@@ -305,54 +195,6 @@ const (
 	maxInterned       = 64
 	maxInternedValues = 1 << 16
 )
-
-func (n *Normalizer) integer(v *fastjson.Value) (int64, bool) {
-	switch v.Type() {
-	case fastjson.TypeString:
-		return rows.ParseInt(string(v.GetStringBytes()))
-	case fastjson.TypeNumber:
-		n.scratch = v.MarshalTo(n.scratch[:0])
-		return rows.ParseInt(string(n.scratch))
-	}
-	return 0, false
-}
-
-func (n *Normalizer) time(v *fastjson.Value) (int64, error) {
-	switch v.Type() {
-	case fastjson.TypeString:
-		return timestamp.Parse(string(v.GetStringBytes()))
-	case fastjson.TypeNumber:
-		n.scratch = v.MarshalTo(n.scratch[:0])
-		s := string(n.scratch)
-		if us, err := timestamp.Parse(s); err == nil {
-			return us, nil
-		}
-		f, err := strconv.ParseFloat(s, 64)
-		if err != nil {
-			return 0, fmt.Errorf("unparseable number %s", s)
-		}
-		return timestamp.FromFloat(f)
-	}
-	return 0, fmt.Errorf("not a date: %s", n.text(v))
-}
-
-func (n *Normalizer) mapObject(ci int, prefix string, o *fastjson.Object) {
-	o.Visit(func(key []byte, v *fastjson.Value) {
-		n.mapValue(ci, prefix+string(key), v)
-	})
-}
-
-func (n *Normalizer) mapValue(ci int, key string, v *fastjson.Value) {
-	switch v.Type() {
-	case fastjson.TypeNull:
-	case fastjson.TypeObject:
-		o, _ := v.Object()
-		n.mapObject(ci, key+".", o)
-	default:
-		vals := n.touch(ci)
-		vals.kv = append(vals.kv, rows.KV{K: n.intern([]byte(key)), V: n.text(v)})
-	}
-}
 
 // timestamp resolves @timestamp, which every event must have.
 func (n *Normalizer) timestamp() (int64, string) {

@@ -2,12 +2,16 @@ package ecs
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
 	"testing"
 	"testing/iotest"
 	"time"
+
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"huntsql/loader/rows"
 )
@@ -140,11 +144,31 @@ func FuzzNormalize(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	n := NewNormalizer()
+	old := &legacy{Normalizer: NewNormalizer()}
 	f.Fuzz(func(t *testing.T, in []byte) {
 		b := rows.NewBatch(1)
-		reason := n.Normalize(&rows.Raw{Data: in, Line: 1}, &rows.Source{}, b)
+		raw := &rows.Raw{Data: in, Line: 1}
+		reason := n.Normalize(raw, &rows.Source{}, b)
 		if (reason == "") != (b.Len == 1) {
 			t.Fatalf("reason %q with %d rows", reason, b.Len)
+		}
+		// The single-pass decoder must agree with the fastjson-based walk it
+		// replaced: the same reason, or the same row.
+		ob := rows.NewBatch(1)
+		oldReason := old.Normalize(raw, &rows.Source{}, ob)
+		// One difference is deliberate: fastjson lets control characters
+		// through inside strings; the decoder, like encoding/json and
+		// Elasticsearch, rejects them.
+		stricter := strings.HasPrefix(reason, "invalid JSON") && !json.Valid(in) && !strings.HasPrefix(oldReason, "invalid JSON")
+		if reason != oldReason && !stricter {
+			t.Fatalf("decoder: %q, fastjson: %q", reason, oldReason)
+		}
+		if reason == "" && oldReason == "" {
+			got := rows.Record(memory.DefaultAllocator, []rows.Segment{{B: b, Rows: []int{0}}}, []rows.Ref{{}})
+			want := rows.Record(memory.DefaultAllocator, []rows.Segment{{B: ob, Rows: []int{0}}}, []rows.Ref{{}})
+			if !array.RecordEqual(got, want) {
+				t.Fatalf("rows differ:\ndecoder: %v\nfastjson: %v", got, want)
+			}
 		}
 	})
 }

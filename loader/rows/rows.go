@@ -4,6 +4,8 @@ package rows
 
 import (
 	"cmp"
+	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/bitutil"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	schema "huntsql/sql"
@@ -195,79 +198,233 @@ func SortedRefs(segs []Segment) []Ref {
 // Time returns the @timestamp of a row in microseconds.
 func (r Ref) Time(segs []Segment) int64 { return segs[r.S].B.cols[tsCol].i64[r.R] }
 
-// Record builds an Arrow record batch of the referenced rows, in order.
+// Record builds an Arrow record batch of the referenced rows, in order, in the
+// archive's write schema (WriteSchema). Text and number columns are laid out
+// directly in buffers sized exactly once; repeated text becomes dictionary
+// arrays, which the Parquet writer stores without hashing every value again.
 func Record(mem memory.Allocator, segs []Segment, refs []Ref) arrow.RecordBatch {
-	sc := schema.Arrow()
-	rb := array.NewRecordBuilder(mem, sc)
-	defer rb.Release()
-	col := func(ci int, r Ref) *column { return &segs[r.S].B.cols[ci] }
-	for ci := range schema.Fields {
-		switch fb := rb.Field(ci).(type) {
-		case *array.StringBuilder:
-			n := 0
-			for _, r := range refs {
-				n += len(col(ci, r).str[r.R])
+	sc := WriteSchema()
+	cols := make([]arrow.Array, len(schema.Fields))
+	defer func() {
+		for _, c := range cols {
+			c.Release()
+		}
+	}()
+	for ci, f := range schema.Fields {
+		switch f.Kind {
+		case schema.String:
+			if dictionaryColumn[ci] {
+				cols[ci] = dictStrings(segs, refs, ci)
+			} else {
+				cols[ci] = denseStrings(segs, refs, ci)
 			}
-			fb.ReserveData(n)
-			fb.Reserve(len(refs))
-			for _, r := range refs {
-				if c := col(ci, r); c.valid[r.R] {
-					fb.Append(c.str[r.R])
-				} else {
-					fb.AppendNull()
-				}
-			}
-		case *array.Int64Builder:
-			fb.Reserve(len(refs))
-			for _, r := range refs {
-				if c := col(ci, r); c.valid[r.R] {
-					fb.UnsafeAppend(c.i64[r.R])
-				} else {
-					fb.UnsafeAppendBoolToBitmap(false)
-				}
-			}
-		case *array.TimestampBuilder:
-			fb.Reserve(len(refs))
-			for _, r := range refs {
-				if c := col(ci, r); c.valid[r.R] {
-					fb.UnsafeAppend(arrow.Timestamp(c.i64[r.R]))
-				} else {
-					fb.UnsafeAppendBoolToBitmap(false)
-				}
-			}
-		case *array.ListBuilder:
-			vb := fb.ValueBuilder().(*array.StringBuilder)
-			for _, r := range refs {
-				c := col(ci, r)
-				if !c.valid[r.R] {
-					fb.AppendNull()
-					continue
-				}
-				fb.Append(true)
-				for _, s := range c.list[r.R] {
-					vb.Append(s)
-				}
-			}
-		case *array.MapBuilder:
-			kb := fb.KeyBuilder().(*array.StringBuilder)
-			ib := fb.ItemBuilder().(*array.StringBuilder)
-			for _, r := range refs {
-				c := col(ci, r)
-				if !c.valid[r.R] {
-					fb.AppendNull()
-					continue
-				}
-				fb.Append(true)
-				for _, e := range c.kv[r.R] {
-					kb.Append(e.K)
-					ib.Append(e.V)
-				}
-			}
+		case schema.Int, schema.Time:
+			cols[ci] = int64s(segs, refs, ci, sc.Field(ci).Type)
 		default:
-			panic("rows: unexpected builder for " + schema.Fields[ci].Name)
+			cols[ci] = nested(mem, segs, refs, ci, sc.Field(ci).Type)
 		}
 	}
-	return rb.NewRecordBatch()
+	return array.NewRecordBatch(sc, cols, int64(len(refs)))
+}
+
+// dictionaryColumn marks the text columns whose values repeat from row to row
+// (everything but schema.PerEvent): they are written as dictionaries.
+var dictionaryColumn = func() []bool {
+	d := make([]bool, len(schema.Fields))
+	for i, f := range schema.Fields {
+		d[i] = f.Kind == schema.String && !slices.Contains(schema.PerEvent, f.Name)
+	}
+	return d
+}()
+
+var writeSchema = func() *arrow.Schema {
+	base := schema.Arrow()
+	fs := slices.Clone(base.Fields())
+	for i := range fs {
+		if dictionaryColumn[i] {
+			fs[i].Type = &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: arrow.BinaryTypes.String}
+		}
+	}
+	return arrow.NewSchema(fs, nil)
+}()
+
+// WriteSchema is schema.Arrow with repeated text columns dictionary-encoded;
+// the Parquet files it writes have the same logical schema.
+func WriteSchema() *arrow.Schema { return writeSchema }
+
+// validity is an Arrow validity bitmap under construction.
+type validity struct {
+	bits  []byte
+	nulls int
+}
+
+func newValidity(n int) validity { return validity{bits: make([]byte, bitutil.BytesForBits(int64(n)))} }
+
+func (v *validity) set(i int, ok bool) {
+	if ok {
+		bitutil.SetBit(v.bits, i)
+	} else {
+		v.nulls++
+	}
+}
+
+// buffer returns the bitmap, or nil when nothing is NULL.
+func (v *validity) buffer() *memory.Buffer {
+	if v.nulls == 0 {
+		return nil
+	}
+	return memory.NewBufferBytes(v.bits)
+}
+
+func denseStrings(segs []Segment, refs []Ref, ci int) arrow.Array {
+	total := 0
+	for _, r := range refs {
+		total += len(segs[r.S].B.cols[ci].str[r.R])
+	}
+	if total > math.MaxInt32 {
+		panic(fmt.Sprintf("rows: %s holds %d bytes in one file", schema.Fields[ci].Name, total))
+	}
+	offsets := make([]int32, len(refs)+1)
+	data := make([]byte, 0, total)
+	valid := newValidity(len(refs))
+	for i, r := range refs {
+		c := &segs[r.S].B.cols[ci]
+		ok := c.valid[r.R]
+		valid.set(i, ok)
+		if ok {
+			data = append(data, c.str[r.R]...)
+		}
+		offsets[i+1] = int32(len(data))
+	}
+	d := array.NewData(arrow.BinaryTypes.String, len(refs),
+		[]*memory.Buffer{valid.buffer(), memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(offsets)), memory.NewBufferBytes(data)},
+		nil, valid.nulls, 0)
+	defer d.Release()
+	return array.MakeFromData(d)
+}
+
+// maxShared is the longest value the normalizers intern (share one copy of).
+const maxShared = 64
+
+// dictStrings builds a dictionary array. Equal values usually share one
+// string (the normalizers intern them), so most lookups hit the pointer map.
+func dictStrings(segs []Segment, refs []Ref, ci int) arrow.Array {
+	byPtr := map[*byte]int32{}
+	byText := map[string]int32{}
+	var values []string
+	indices := make([]int32, len(refs))
+	valid := newValidity(len(refs))
+	for i, r := range refs {
+		c := &segs[r.S].B.cols[ci]
+		ok := c.valid[r.R]
+		valid.set(i, ok)
+		if !ok {
+			continue
+		}
+		s := c.str[r.R]
+		if len(s) > maxShared {
+			idx, hit := byText[s]
+			if !hit {
+				idx = int32(len(values))
+				values = append(values, s)
+				byText[s] = idx
+			}
+			indices[i] = idx
+			continue
+		}
+		p := unsafe.StringData(s)
+		idx, hit := byPtr[p]
+		if !hit || len(values[idx]) != len(s) {
+			if idx, hit = byText[s]; !hit {
+				idx = int32(len(values))
+				values = append(values, s)
+				byText[s] = idx
+			}
+			byPtr[p] = idx
+		}
+		indices[i] = idx
+	}
+	dict := denseStrings([]Segment{{B: stringBatch(values)}}, seqRefs(len(values)), 0)
+	defer dict.Release()
+	id := array.NewData(arrow.PrimitiveTypes.Int32, len(refs),
+		[]*memory.Buffer{valid.buffer(), memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(indices))}, nil, valid.nulls, 0)
+	defer id.Release()
+	ix := array.MakeFromData(id)
+	defer ix.Release()
+	return array.NewDictionaryArray(writeSchema.Field(ci).Type, ix, dict)
+}
+
+// stringBatch is a one-column batch holding values, for building a dictionary.
+func stringBatch(values []string) *Batch {
+	b := &Batch{Len: len(values), cols: []column{{valid: make([]bool, len(values)), str: values}}}
+	for i := range values {
+		b.cols[0].valid[i] = true
+	}
+	return b
+}
+
+func seqRefs(n int) []Ref {
+	refs := make([]Ref, n)
+	for i := range refs {
+		refs[i] = Ref{0, int32(i)}
+	}
+	return refs
+}
+
+func int64s(segs []Segment, refs []Ref, ci int, typ arrow.DataType) arrow.Array {
+	vals := make([]int64, len(refs))
+	valid := newValidity(len(refs))
+	for i, r := range refs {
+		c := &segs[r.S].B.cols[ci]
+		ok := c.valid[r.R]
+		valid.set(i, ok)
+		if ok {
+			vals[i] = c.i64[r.R]
+		}
+	}
+	d := array.NewData(typ, len(refs), []*memory.Buffer{valid.buffer(), memory.NewBufferBytes(arrow.Int64Traits.CastToBytes(vals))}, nil, valid.nulls, 0)
+	defer d.Release()
+	return array.MakeFromData(d)
+}
+
+// nested builds the list and map columns, which few rows fill.
+func nested(mem memory.Allocator, segs []Segment, refs []Ref, ci int, typ arrow.DataType) arrow.Array {
+	col := func(r Ref) *column { return &segs[r.S].B.cols[ci] }
+	switch fb := array.NewBuilder(mem, typ).(type) {
+	case *array.ListBuilder:
+		defer fb.Release()
+		vb := fb.ValueBuilder().(*array.StringBuilder)
+		for _, r := range refs {
+			c := col(r)
+			if !c.valid[r.R] {
+				fb.AppendNull()
+				continue
+			}
+			fb.Append(true)
+			for _, s := range c.list[r.R] {
+				vb.Append(s)
+			}
+		}
+		return fb.NewArray()
+	case *array.MapBuilder:
+		defer fb.Release()
+		kb := fb.KeyBuilder().(*array.StringBuilder)
+		ib := fb.ItemBuilder().(*array.StringBuilder)
+		for _, r := range refs {
+			c := col(r)
+			if !c.valid[r.R] {
+				fb.AppendNull()
+				continue
+			}
+			fb.Append(true)
+			for _, e := range c.kv[r.R] {
+				kb.Append(e.K)
+				ib.Append(e.V)
+			}
+		}
+		return fb.NewArray()
+	}
+	panic("rows: unexpected column type for " + schema.Fields[ci].Name)
 }
 
 // DistinctStrings returns the sorted distinct non-NULL values of a VARCHAR

@@ -1,0 +1,168 @@
+package rows
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"unsafe"
+
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+	pqschema "github.com/apache/arrow-go/v18/parquet/schema"
+
+	schema "huntsql/sql"
+)
+
+// WriteParquet writes the referenced rows, in order, as a Parquet file in the
+// archive schema. It feeds arrow-go's column writers straight from the
+// batches: text reaches the page encoders as slices of the normalized values
+// (event.original is never copied into an intermediate array), and levels are
+// computed here for the few nested columns.
+func WriteParquet(w io.Writer, segs []Segment, refs []Ref, props *parquet.WriterProperties) error {
+	sc, err := parquetSchema(props)
+	if err != nil {
+		return err
+	}
+	pw, err := file.NewParquetWriterWithError(w, sc.Root(), file.WithWriterProps(props))
+	if err != nil {
+		return err
+	}
+	var s scratch
+	per := int(props.MaxRowGroupLength())
+	for start := 0; start < len(refs) || start == 0; start += per {
+		group := refs[start:min(start+per, len(refs))]
+		rgw, err := pw.AppendRowGroupChecked()
+		if err != nil {
+			pw.Close()
+			return err
+		}
+		for ci := range schema.Fields {
+			if err := s.column(rgw, segs, group, ci); err != nil {
+				pw.Close()
+				return fmt.Errorf("write column %s: %w", schema.Fields[ci].Name, err)
+			}
+		}
+		if err := rgw.Close(); err != nil {
+			pw.Close()
+			return err
+		}
+		if len(refs) == 0 {
+			break
+		}
+	}
+	return pw.Close()
+}
+
+// parquetSchema is the Parquet schema of the archive, as arrow-go derives it
+// from the Arrow schema (the same logical types DuckDB has always read).
+func parquetSchema(props *parquet.WriterProperties) (*pqschema.Schema, error) {
+	return pqarrow.ToParquet(schema.Arrow(), props, pqarrow.DefaultWriterProps())
+}
+
+// scratch holds buffers reused from column to column.
+type scratch struct {
+	bytes []parquet.ByteArray
+	ints  []int64
+	def   []int16
+	rep   []int16
+}
+
+func asBytes(s string) parquet.ByteArray { return unsafe.Slice(unsafe.StringData(s), len(s)) }
+
+// column writes one field (two leaf columns for a map) of a row group.
+func (s *scratch) column(rgw file.SerialRowGroupWriter, segs []Segment, refs []Ref, ci int) error {
+	col := func(r Ref) *column { return &segs[r.S].B.cols[ci] }
+	s.bytes, s.ints, s.def, s.rep = s.bytes[:0], s.ints[:0], s.def[:0], s.rep[:0]
+	cw, err := rgw.NextColumn()
+	if err != nil {
+		return err
+	}
+	switch schema.Fields[ci].Kind {
+	case schema.String:
+		if dictionaryColumn[ci] {
+			// Repeated text goes in as a dictionary array built from the
+			// interned values: the encoder hashes nothing.
+			for _, r := range refs {
+				s.def = append(s.def, int16(b2i(col(r).valid[r.R])))
+			}
+			arr := dictStrings(segs, refs, ci)
+			defer arr.Release()
+			return pqarrow.WriteArrowToColumn(context.Background(), cw, arr, s.def, nil, true)
+		}
+		for _, r := range refs {
+			c := col(r)
+			if c.valid[r.R] {
+				s.def = append(s.def, 1)
+				s.bytes = append(s.bytes, asBytes(c.str[r.R]))
+			} else {
+				s.def = append(s.def, 0)
+			}
+		}
+		_, err = cw.(*file.ByteArrayColumnChunkWriter).WriteBatch(s.bytes, s.def, nil)
+	case schema.Int, schema.Time:
+		for _, r := range refs {
+			c := col(r)
+			if c.valid[r.R] {
+				s.def = append(s.def, 1)
+				s.ints = append(s.ints, c.i64[r.R])
+			} else {
+				s.def = append(s.def, 0)
+			}
+		}
+		_, err = cw.(*file.Int64ColumnChunkWriter).WriteBatch(s.ints, s.def, nil)
+	case schema.StringList:
+		// optional list → repeated group → optional element: a NULL list has
+		// level 0, an element the column's maximum.
+		elem := cw.Descr().MaxDefinitionLevel()
+		for _, r := range refs {
+			c := col(r)
+			if !c.valid[r.R] {
+				s.def, s.rep = append(s.def, 0), append(s.rep, 0)
+				continue
+			}
+			for i, v := range c.list[r.R] {
+				s.def, s.rep = append(s.def, elem), append(s.rep, min(int16(i), 1))
+				s.bytes = append(s.bytes, asBytes(v))
+			}
+		}
+		_, err = cw.(*file.ByteArrayColumnChunkWriter).WriteBatch(s.bytes, s.def, s.rep)
+	case schema.StringMap:
+		// optional map → repeated key_value → required key, optional value.
+		for leaf := range 2 {
+			if leaf == 1 {
+				s.bytes, s.def, s.rep = s.bytes[:0], s.def[:0], s.rep[:0]
+				if cw, err = rgw.NextColumn(); err != nil {
+					return err
+				}
+			}
+			entry := cw.Descr().MaxDefinitionLevel()
+			for _, r := range refs {
+				c := col(r)
+				if !c.valid[r.R] {
+					s.def, s.rep = append(s.def, 0), append(s.rep, 0)
+					continue
+				}
+				for i, e := range c.kv[r.R] {
+					s.def, s.rep = append(s.def, entry), append(s.rep, min(int16(i), 1))
+					if leaf == 0 {
+						s.bytes = append(s.bytes, asBytes(e.K))
+					} else {
+						s.bytes = append(s.bytes, asBytes(e.V))
+					}
+				}
+			}
+			if _, err = cw.(*file.ByteArrayColumnChunkWriter).WriteBatch(s.bytes, s.def, s.rep); err != nil {
+				return err
+			}
+		}
+	}
+	return err
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
