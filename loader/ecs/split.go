@@ -32,6 +32,7 @@ type Splitter struct {
 	pending   []rows.Raw
 	sc        scanner
 	truncated bool
+	slab      []byte // where kept records are copied (see keep)
 }
 
 // DefaultMaxRecord is the largest record (a line, a document, or a whole search
@@ -306,8 +307,25 @@ func (s *Splitter) emit(text []byte, lineNo, off int64) {
 			}
 		}
 	}
-	s.pending = append(s.pending, rows.Raw{Data: bytes.Clone(text), Line: lineNo, Offset: off})
+	s.pending = append(s.pending, rows.Raw{Data: s.keep(text), Line: lineNo, Offset: off})
 }
+
+// keep copies a record out of the read buffer. Records are small and live
+// together until their file is written, so they share slabs: one allocation
+// serves a few hundred records.
+func (s *Splitter) keep(b []byte) []byte {
+	if len(b) > slabSize/4 {
+		return bytes.Clone(b)
+	}
+	if cap(s.slab)-len(s.slab) < len(b) {
+		s.slab = make([]byte, 0, slabSize)
+	}
+	n := len(s.slab)
+	s.slab = append(s.slab, b...)
+	return s.slab[n:len(s.slab):len(s.slab)]
+}
+
+const slabSize = 256 << 10
 
 func (s *Splitter) emitSpans(text []byte, spans []span, lineNo, off int64) {
 	prev := 0
