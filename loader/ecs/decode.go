@@ -265,14 +265,17 @@ func (d *decoder) add(ci int, repeats bool) {
 	vals := n.touch(ci)
 	switch f.Kind {
 	case schema.String, schema.StringList:
+		var id int32 = -1
+		var s string
 		switch {
 		case repeats && isString:
-			vals.strs = append(vals.strs, n.intern(raw))
+			s, id = n.table(ci).intern(raw)
 		case fromData:
-			vals.strs = append(vals.strs, unsafe.String(unsafe.SliceData(raw), len(raw)))
+			s = unsafe.String(unsafe.SliceData(raw), len(raw))
 		default:
-			vals.strs = append(vals.strs, string(raw))
+			s = string(raw)
 		}
+		vals.strs, vals.ids = append(vals.strs, s), append(vals.ids, id)
 	case schema.Int:
 		i, ok := rows.ParseInt(unsafe.String(unsafe.SliceData(raw), len(raw)))
 		if !ok {
@@ -335,7 +338,7 @@ func (d *decoder) mapValue(ci int, key string) {
 		}
 		d.textBuf = v.MarshalTo(d.textBuf[:0])
 		vals := n.touch(ci)
-		vals.kv = append(vals.kv, rows.KV{K: n.intern([]byte(key)), V: string(d.textBuf)})
+		vals.kv = append(vals.kv, rows.KV{K: n.mapKey(key), V: string(d.textBuf)})
 		return
 	}
 	raw, fromData := d.scalar()
@@ -347,7 +350,7 @@ func (d *decoder) mapValue(ci int, key string) {
 		v = unsafe.String(unsafe.SliceData(raw), len(raw))
 	}
 	vals := n.touch(ci)
-	vals.kv = append(vals.kv, rows.KV{K: n.intern([]byte(key)), V: v})
+	vals.kv = append(vals.kv, rows.KV{K: n.mapKey(key), V: v})
 }
 
 // array reads the array at pos, calling elem at each element.
@@ -644,4 +647,10 @@ func hex4(b []byte) uint16 {
 		x = x<<4 | uint16(c)
 	}
 	return x
+}
+
+// mapKey shares one copy of each map key.
+func (n *Normalizer) mapKey(key string) string {
+	s, _ := n.keys.intern(unsafe.Slice(unsafe.StringData(key), len(key)))
+	return s
 }

@@ -149,7 +149,8 @@ func (n *legacy) add(ci int, repeats bool, v *fastjson.Value) {
 	switch f.Kind {
 	case schema.String, schema.StringList:
 		if repeats && v.Type() == fastjson.TypeString {
-			vals.strs = append(vals.strs, n.intern(v.GetStringBytes()))
+			sv, _ := n.table(ci).intern(v.GetStringBytes())
+			vals.strs = append(vals.strs, sv)
 		} else {
 			vals.strs = append(vals.strs, n.text(v))
 		}
@@ -228,6 +229,6 @@ func (n *legacy) mapValue(ci int, key string, v *fastjson.Value) {
 		n.mapObject(ci, key+".", o)
 	default:
 		vals := n.touch(ci)
-		vals.kv = append(vals.kv, rows.KV{K: n.intern([]byte(key)), V: n.text(v)})
+		vals.kv = append(vals.kv, rows.KV{K: n.mapKey(key), V: n.text(v)})
 	}
 }

@@ -21,14 +21,11 @@ import (
 type node struct {
 	children map[string]*node
 	field    int  // column index, or -1
-	repeats  bool // values repeat across events: worth interning
+	repeats  bool // values repeat across events: interned
 }
 
-// perEventPrefixes are fields whose values rarely repeat; interning them only
-// fills the intern table.
-var perEventPrefixes = []string{"process.entity_id", "process.parent.entity_id", "process.command_line",
-	"process.parent.command_line", "process.args", "process.parent.args", "process.hash.", "process.title",
-	"event.id", "event.original", "_id", "message"}
+// unshared are repeated-text columns whose values are mostly distinct.
+var unshared = []string{"process.args", "process.parent.args"}
 
 var trie = func() *node {
 	root := &node{children: map[string]*node{}, field: -1}
@@ -46,7 +43,10 @@ var trie = func() *node {
 			n = c
 		}
 		n.field = i
-		n.repeats = !slices.ContainsFunc(perEventPrefixes, func(p string) bool { return strings.HasPrefix(f.Name, p) })
+		// Text whose values repeat is interned per column: one copy per value,
+		// numbered, so that the writer builds dictionaries without hashing.
+		n.repeats = (f.Kind == schema.String || f.Kind == schema.StringList) &&
+			!slices.Contains(schema.PerEvent, f.Name) && !slices.Contains(unshared, f.Name)
 	}
 	return root
 }()
@@ -54,19 +54,21 @@ var trie = func() *node {
 // Normalizer turns raw ECS JSON records into rows. It is not safe for
 // concurrent use: give each worker its own.
 type Normalizer struct {
-	dec      decoder
-	p        fastjson.Parser // for the rare value re-encoded as JSON text
-	vals     []values        // per column
-	touched  []int           // columns the current document gave values for
-	gen      uint64
-	warn     []string
-	interned map[string]string
+	dec     decoder
+	p       fastjson.Parser // for the rare value re-encoded as JSON text
+	vals    []values        // per column
+	touched []int           // columns the current document gave values for
+	gen     uint64
+	warn    []string
+	tables  []*internTable // per column, for columns that repeat
+	keys    internTable    // map keys
 }
 
 // values collects what a document gives for one column; several values for
 // one column arise from arrays and from the same field spelled nested and dotted.
 type values struct {
 	strs []string
+	ids  []int32 // beside strs: the interned value's number, or -1
 	ints []int64
 	kv   []rows.KV
 	bad  string // a value of the wrong type (kept only in event.original)
@@ -75,7 +77,7 @@ type values struct {
 
 // NewNormalizer returns a Normalizer.
 func NewNormalizer() *Normalizer {
-	return &Normalizer{vals: make([]values, len(schema.Fields)), interned: map[string]string{}}
+	return &Normalizer{vals: make([]values, len(schema.Fields)), tables: make([]*internTable, len(schema.Fields))}
 }
 
 var (
@@ -167,33 +169,56 @@ func (n *Normalizer) touch(ci int) *values {
 	v := &n.vals[ci]
 	if v.gen != n.gen {
 		v.gen = n.gen
-		v.strs, v.ints, v.kv, v.bad = v.strs[:0], v.ints[:0], v.kv[:0], ""
+		v.strs, v.ids, v.ints, v.kv, v.bad = v.strs[:0], v.ids[:0], v.ints[:0], v.kv[:0], ""
 		n.touched = append(n.touched, ci)
 	}
 	return v
 }
 
-// intern returns b as a string, sharing one copy of the short values that
-// repeat from event to event (host names, actions, agent ids): fewer
-// allocations and less for the garbage collector to scan.
-func (n *Normalizer) intern(b []byte) string {
+// internTable shares one copy of each short value that repeats from event to
+// event (host names, actions, agent ids) and numbers it: fewer allocations,
+// less for the garbage collector to scan, and dictionary indices for the
+// writer. It only grows, so numbers stay valid for every batch that uses them;
+// once full, further values are simply not shared.
+type internTable struct {
+	ids  map[string]int32
+	vals []string
+}
+
+// intern returns b as a string and its number (-1 when not shared).
+func (t *internTable) intern(b []byte) (string, int32) {
 	if len(b) > maxInterned {
-		return string(b)
+		return string(b), -1
 	}
-	if s, ok := n.interned[string(b)]; ok {
-		return s
-	}
-	if len(n.interned) >= maxInternedValues {
-		clear(n.interned)
+	if id, ok := t.ids[string(b)]; ok {
+		return t.vals[id], id
 	}
 	s := string(b)
-	n.interned[s] = s
-	return s
+	if t.ids == nil {
+		t.ids, t.vals = map[string]int32{}, make([]string, 0, maxInternedValues)
+	}
+	if len(t.vals) == maxInternedValues {
+		return s, -1
+	}
+	id := int32(len(t.vals))
+	t.vals = append(t.vals, s) // within capacity: earlier batches' views stay valid
+	t.ids[s] = id
+	return s, id
+}
+
+// table returns column ci's intern table.
+func (n *Normalizer) table(ci int) *internTable {
+	t := n.tables[ci]
+	if t == nil {
+		t = &internTable{}
+		n.tables[ci] = t
+	}
+	return t
 }
 
 const (
 	maxInterned       = 64
-	maxInternedValues = 1 << 16
+	maxInternedValues = 4096
 )
 
 // timestamp resolves @timestamp, which every event must have.
@@ -230,7 +255,11 @@ func (n *Normalizer) store(b *rows.Batch, ci int) {
 		b.SetMap(ci, slices.Clone(v.kv))
 	case schema.String:
 		if s, ok := n.single(f.Name, v.strs); ok {
-			b.SetString(ci, s)
+			if len(v.ids) == len(v.strs) && v.ids[0] >= 0 {
+				b.SetShared(ci, s, v.ids[0], n.tables[ci].vals)
+			} else {
+				b.SetString(ci, s)
+			}
 		}
 	case schema.Int, schema.Time:
 		if v.bad != "" {

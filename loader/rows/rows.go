@@ -62,6 +62,7 @@ type KV struct{ K, V string }
 type column struct {
 	valid []bool
 	str   []string
+	ids   []int32 // dictionary columns: the value's number in shared, or -1
 	i64   []int64
 	list  [][]string
 	kv    [][]KV
@@ -72,6 +73,9 @@ type Batch struct {
 	Len   int
 	Bytes int // approximate payload size, for flush decisions
 	cols  []column
+	// shared holds, per dictionary column, the normalizer's numbered values
+	// that ids refer to (see SetShared).
+	shared [][]string
 }
 
 var (
@@ -83,7 +87,7 @@ var (
 // NewBatch returns an empty batch with room for capacity rows; it grows past
 // that if needed, but decoders size their chunks so that it need not.
 func NewBatch(capacity int) *Batch {
-	b := &Batch{cols: make([]column, len(schema.Fields))}
+	b := &Batch{cols: make([]column, len(schema.Fields)), shared: make([][]string, len(schema.Fields))}
 	b.grow(max(capacity, 1))
 	return b
 }
@@ -96,6 +100,9 @@ func (b *Batch) grow(n int) {
 		switch schema.Fields[i].Kind {
 		case schema.String:
 			c.str = slices.Grow(c.str, n)[:n]
+			if dictionaryColumn[i] {
+				c.ids = slices.Grow(c.ids, n)[:n]
+			}
 		case schema.Int, schema.Time:
 			c.i64 = slices.Grow(c.i64, n)[:n]
 		case schema.StringList:
@@ -119,7 +126,22 @@ func (b *Batch) SetString(col int, s string) {
 	c := &b.cols[col]
 	c.valid[b.Len-1] = true
 	c.str[b.Len-1] = s
+	if c.ids != nil {
+		c.ids[b.Len-1] = -1
+	}
 	b.Bytes += len(s)
+}
+
+// SetShared sets a VARCHAR column of the last row to a value a normalizer
+// numbered: s == shared[id]. shared only ever grows (and never moves), and one
+// batch is filled by one normalizer, so the latest view serves the whole
+// batch. The writer turns the numbers into dictionary indices without hashing.
+func (b *Batch) SetShared(col int, s string, id int32, shared []string) {
+	b.SetString(col, s)
+	if c := &b.cols[col]; c.ids != nil {
+		c.ids[b.Len-1] = id
+		b.shared[col] = shared
+	}
 }
 
 // SetInt sets a BIGINT or TIMESTAMP (microseconds) column of the last row.
@@ -303,15 +325,40 @@ func denseStrings(segs []Segment, refs []Ref, ci int) arrow.Array {
 	return array.MakeFromData(d)
 }
 
-// maxShared is the longest value the normalizers intern (share one copy of).
-const maxShared = 64
-
-// dictStrings builds a dictionary array. Equal values usually share one
-// string (the normalizers intern them), so most lookups hit the pointer map.
+// dictStrings builds a dictionary array. Values the normalizer numbered map
+// to dictionary indices through a small table per numbering; only the others
+// are looked up by their text.
 func dictStrings(segs []Segment, refs []Ref, ci int) arrow.Array {
-	byPtr := map[*byte]int32{}
 	byText := map[string]int32{}
 	var values []string
+	lookup := func(s string) int32 {
+		idx, ok := byText[s]
+		if !ok {
+			idx = int32(len(values))
+			values = append(values, s)
+			byText[s] = idx
+		}
+		return idx
+	}
+	// One remap table per numbering (normalizer), found once per segment.
+	remaps := map[*string][]int32{}
+	segRemap := make([][]int32, len(segs))
+	for i, sg := range segs {
+		shared := sg.B.shared[ci]
+		if len(shared) == 0 {
+			continue
+		}
+		key := unsafe.SliceData(shared)
+		r := remaps[key]
+		if len(r) < len(shared) {
+			r = append(r, make([]int32, len(shared)-len(r))...)
+			for j := len(remaps[key]); j < len(r); j++ {
+				r[j] = -1
+			}
+			remaps[key] = r
+		}
+		segRemap[i] = r
+	}
 	indices := make([]int32, len(refs))
 	valid := newValidity(len(refs))
 	for i, r := range refs {
@@ -321,28 +368,17 @@ func dictStrings(segs []Segment, refs []Ref, ci int) arrow.Array {
 		if !ok {
 			continue
 		}
-		s := c.str[r.R]
-		if len(s) > maxShared {
-			idx, hit := byText[s]
-			if !hit {
-				idx = int32(len(values))
-				values = append(values, s)
-				byText[s] = idx
+		if id := c.ids[r.R]; id >= 0 {
+			m := segRemap[r.S]
+			idx := m[id]
+			if idx < 0 {
+				idx = lookup(c.str[r.R])
+				m[id] = idx
 			}
 			indices[i] = idx
 			continue
 		}
-		p := unsafe.StringData(s)
-		idx, hit := byPtr[p]
-		if !hit || len(values[idx]) != len(s) {
-			if idx, hit = byText[s]; !hit {
-				idx = int32(len(values))
-				values = append(values, s)
-				byText[s] = idx
-			}
-			byPtr[p] = idx
-		}
-		indices[i] = idx
+		indices[i] = lookup(c.str[r.R])
 	}
 	dict := denseStrings([]Segment{{B: stringBatch(values)}}, seqRefs(len(values)), 0)
 	defer dict.Release()
