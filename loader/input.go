@@ -3,6 +3,7 @@ package loader
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -30,6 +31,12 @@ type input struct {
 	sha256  string
 	format  string
 	openErr error // could not be read at all
+
+	// An input whose size no other input (loaded or loading) has cannot be a
+	// duplicate, so its hash is computed while it loads instead of before:
+	// hashed is closed once sha256 (or hashErr) is set.
+	hashed  chan struct{}
+	hashErr error
 }
 
 // expand turns the command-line inputs into files: directories are walked
@@ -121,7 +128,7 @@ func spoolStdin(stdin io.Reader, dir string) (*input, error) {
 }
 
 // hashFile computes the SHA-256 of a file, counting bytes into progress.
-func hashFile(path string, progress *atomic.Int64) (string, error) {
+func hashFile(ctx context.Context, path string, progress *atomic.Int64) (string, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return "", describeOpenErr(err)
@@ -129,16 +136,21 @@ func hashFile(path string, progress *atomic.Int64) (string, error) {
 	defer f.Close()
 	h := sha256.New()
 	buf := make([]byte, 1<<20)
-	for {
+	for ctx.Err() == nil {
 		n, err := f.Read(buf)
 		h.Write(buf[:n])
-		progress.Add(int64(n))
+		if progress != nil {
+			progress.Add(int64(n))
+		}
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
 			return "", fmt.Errorf("read: %w", err)
 		}
+	}
+	if err := ctx.Err(); err != nil {
+		return "", err
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }

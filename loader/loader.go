@@ -131,7 +131,7 @@ func Load(ctx context.Context, opts Options) (*Summary, error) {
 
 	l := &load{opts: opts, a: a, m: m, id: newLoadID(start), started: start}
 	defer os.RemoveAll(l.tmpDir())
-	if err := l.prepare(); err != nil {
+	if err := l.prepare(ctx); err != nil {
 		return nil, err
 	}
 	if err := l.run(ctx); err != nil {
@@ -169,30 +169,43 @@ type load struct {
 
 func (l *load) tmpDir() string { return l.a.Path(".tmp-" + l.id) }
 
-// prepare expands, hashes and de-duplicates the inputs.
-func (l *load) prepare() error {
+// prepare expands, hashes and de-duplicates the inputs. An input whose size
+// no other input has, here or in the archive, cannot be a duplicate: it is
+// hashed while it loads (see hashLater), not in a pass of its own.
+func (l *load) prepare(ctx context.Context) error {
 	p := l.opts.Progress
 	p.Phase.Store("hashing")
 	all, err := expand(l.opts.Inputs, l.opts.Stdin, l.tmpDir())
 	if err != nil {
 		return err
 	}
+	sizes := map[int64]int{}
+	for _, in := range l.m.Inputs {
+		sizes[in.Size]++
+	}
 	var total int64
 	for _, in := range all {
+		sizes[in.size]++
 		total += in.size
 	}
 	p.BytesTotal.Store(total)
 	seen := map[string]string{}
 	l.replaced = map[string]bool{}
 	for _, in := range all {
+		if in.openErr == nil && in.sha256 == "" && sizes[in.size] == 1 {
+			in.hashed = make(chan struct{})
+			l.inputs = append(l.inputs, in)
+			continue
+		}
 		if in.openErr == nil && in.sha256 == "" {
-			in.sha256, in.openErr = hashFile(in.open, &p.BytesDone)
+			in.sha256, in.openErr = hashFile(ctx, in.open, &p.BytesDone)
 		}
 		if in.openErr != nil {
 			l.problem(Problem{File: in.path, Reason: in.openErr.Error()})
 			l.sum.FailedFiles++
 			continue
 		}
+		in.hashed = closedChan
 		if prev, ok := seen[in.sha256]; ok {
 			l.opts.OnSkip(in.path, "same content as "+prev)
 			l.sum.Skipped++
@@ -216,6 +229,34 @@ func (l *load) prepare() error {
 	p.BytesTotal.Store(total)
 	p.BytesDone.Store(0)
 	return nil
+}
+
+var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
+
+// hashLater hashes, one after the other, the inputs prepare left unhashed,
+// running ahead of the load that reads them.
+func (l *load) hashLater(ctx context.Context) {
+	for _, in := range l.inputs {
+		if in.sha256 != "" || in.hashed == closedChan {
+			continue
+		}
+		in.sha256, in.hashErr = hashFile(ctx, in.open, nil)
+		close(in.hashed)
+	}
+}
+
+// inputHash waits for input i's hash.
+func (l *load) inputHash(ctx context.Context, i int) (string, error) {
+	in := l.inputs[i]
+	select {
+	case <-in.hashed:
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+	if in.hashErr != nil {
+		return "", fmt.Errorf("hash %s: %w", in.path, in.hashErr)
+	}
+	return in.sha256, nil
 }
 
 func (l *load) problem(pr Problem) {
@@ -251,10 +292,11 @@ func (l *load) run(ctx context.Context) error {
 	p.Phase.Store("loading")
 	l.stats = make([]archive.Input, len(l.inputs))
 	for i, in := range l.inputs {
-		l.stats[i] = archive.Input{SHA256: in.sha256, Path: in.abs, Size: in.size, LoadID: l.id}
+		l.stats[i] = archive.Input{Path: in.abs, Size: in.size, LoadID: l.id}
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	go l.hashLater(ctx)
 
 	workers := l.opts.Workers
 	if workers <= 0 {
@@ -277,6 +319,12 @@ func (l *load) run(ctx context.Context) error {
 	err := l.collect(results, w)
 	if werr := w.close(); err == nil {
 		err = werr
+	}
+	for i := range l.inputs {
+		if err != nil {
+			break
+		}
+		l.stats[i].SHA256, err = l.inputHash(ctx, i)
 	}
 	if err != nil {
 		cancel()
@@ -383,8 +431,9 @@ func (l *load) normalize(ctx context.Context, in <-chan chunk, out chan<- result
 		if len(c.raws) > 0 {
 			in := l.inputs[c.input]
 			n := normalizers[in.format]
-			src := &rows.Source{File: in.abs, SHA256: in.sha256, LoadID: l.id}
+			src := &rows.Source{File: in.abs, LoadID: l.id}
 			res.batch = rows.NewBatch(len(c.raws))
+			res.batch.Input = c.input
 			for i := range c.raws {
 				raw := &c.raws[i]
 				reason := raw.Reject

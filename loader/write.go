@@ -63,7 +63,10 @@ func newPartitionWriter(ctx context.Context, l *load) *partitionWriter {
 				if w.failed() != nil {
 					continue
 				}
-				err := l.writeParquet(ctx, f, f.meta.Path)
+				err := l.fillHashes(ctx, &f)
+				if err == nil {
+					err = l.writeParquet(ctx, f, f.meta.Path)
+				}
 				w.mu.Lock()
 				if err == nil {
 					l.files = append(l.files, f.meta)
@@ -154,11 +157,26 @@ func (l *load) prepareFile(day int64, segs []rows.Segment) pendingFile {
 		segs: segs, refs: refs,
 		meta: archive.File{
 			Path: rel, Date: date, Rows: int64(len(refs)), LoadID: l.id,
-			MinTS:  time.UnixMicro(refs[0].Time(segs)).UTC(),
-			MaxTS:  time.UnixMicro(refs[len(refs)-1].Time(segs)).UTC(),
-			Inputs: rows.DistinctStrings(segs, refs, schema.MustIndex(schema.InputSHA256)),
+			MinTS: time.UnixMicro(refs[0].Time(segs)).UTC(),
+			MaxTS: time.UnixMicro(refs[len(refs)-1].Time(segs)).UTC(),
 		},
 	}
+}
+
+var colSHA = schema.MustIndex(schema.InputSHA256)
+
+// fillHashes sets the input SHA-256 of a file's rows, waiting for inputs
+// still being hashed, and lists the file's inputs.
+func (l *load) fillHashes(ctx context.Context, f *pendingFile) error {
+	for _, sg := range f.segs {
+		sha, err := l.inputHash(ctx, sg.B.Input)
+		if err != nil {
+			return err
+		}
+		sg.Fill(colSHA, sha)
+	}
+	f.meta.Inputs = rows.DistinctStrings(f.segs, f.refs, colSHA)
+	return nil
 }
 
 // writeParquet writes a file's rows to the archive-relative path rel through a
@@ -197,6 +215,11 @@ var arrowWriterProps = func() []parquet.WriterProperty {
 	// *For variants would split "host.name" into host → name.
 	for _, name := range schema.PerEvent {
 		p = append(p, parquet.WithDictionaryPath(parquet.ColumnPath{name}, false))
+	}
+	for _, f := range schema.Fields {
+		if f.Kind == schema.Time {
+			p = append(p, parquet.WithDictionaryPath(parquet.ColumnPath{f.Name}, false))
+		}
 	}
 	for _, f := range schema.Fields {
 		if f.Kind == schema.Int || f.Kind == schema.Time || slices.Contains(schema.Filtered, f.Name) {

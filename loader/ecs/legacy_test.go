@@ -85,7 +85,6 @@ func (n *legacy) Normalize(raw *rows.Raw, src *rows.Source, b *rows.Batch) (reje
 	b.SetString(colFile, src.File)
 	b.SetInt(colLine, raw.Line)
 	b.SetInt(colOffset, raw.Offset)
-	b.SetString(colSHA, src.SHA256)
 	b.SetString(colLoad, src.LoadID)
 	return ""
 }

@@ -90,7 +90,6 @@ var (
 	colFile     = schema.MustIndex(schema.SourceFile)
 	colLine     = schema.MustIndex(schema.SourceLine)
 	colOffset   = schema.MustIndex(schema.SourceOffset)
-	colSHA      = schema.MustIndex(schema.InputSHA256)
 	colLoad     = schema.MustIndex(schema.LoadID)
 )
 
@@ -150,7 +149,6 @@ func (n *Normalizer) Normalize(raw *rows.Raw, src *rows.Source, b *rows.Batch) (
 	b.SetString(colFile, src.File)
 	b.SetInt(colLine, raw.Line)
 	b.SetInt(colOffset, raw.Offset)
-	b.SetString(colSHA, src.SHA256)
 	b.SetString(colLoad, src.LoadID)
 	return ""
 }
@@ -183,6 +181,7 @@ func (n *Normalizer) touch(ci int) *values {
 type internTable struct {
 	ids  map[string]int32
 	vals []string
+	last int32 // the value returned last: many columns hold one value for long runs
 }
 
 // intern returns b as a string and its number (-1 when not shared).
@@ -190,7 +189,11 @@ func (t *internTable) intern(b []byte) (string, int32) {
 	if len(b) > maxInterned {
 		return string(b), -1
 	}
+	if len(t.vals) > 0 && t.vals[t.last] == string(b) {
+		return t.vals[t.last], t.last
+	}
 	if id, ok := t.ids[string(b)]; ok {
+		t.last = id
 		return t.vals[id], id
 	}
 	s := string(b)
@@ -203,6 +206,7 @@ func (t *internTable) intern(b []byte) (string, int32) {
 	id := int32(len(t.vals))
 	t.vals = append(t.vals, s) // within capacity: earlier batches' views stay valid
 	t.ids[s] = id
+	t.last = id
 	return s, id
 }
 

@@ -35,7 +35,6 @@ type Raw struct {
 // Source identifies where records come from; it fills the provenance columns.
 type Source struct {
 	File   string // absolute path, "-" for stdin
-	SHA256 string
 	LoadID string
 }
 
@@ -72,6 +71,7 @@ type column struct {
 type Batch struct {
 	Len   int
 	Bytes int // approximate payload size, for flush decisions
+	Input int // the loader's index of the input the rows come from
 	cols  []column
 	// shared holds, per dictionary column, the normalizer's numbered values
 	// that ids refer to (see SetShared).
@@ -175,6 +175,19 @@ func (b *Batch) SetMap(col int, v []KV) {
 	c.kv[b.Len-1] = v
 	for _, e := range v {
 		b.Bytes += len(e.K) + len(e.V) + 8
+	}
+}
+
+// Fill sets a VARCHAR column of the segment's rows to s. The loader fills the
+// input's SHA-256 this way, once it is known.
+func (s Segment) Fill(col int, v string) {
+	c := &s.B.cols[col]
+	for _, r := range s.Rows {
+		c.valid[r] = true
+		c.str[r] = v
+		if c.ids != nil {
+			c.ids[r] = -1
+		}
 	}
 }
 

@@ -71,7 +71,6 @@ var (
 	cFile           = col(schema.SourceFile)
 	cLine           = col(schema.SourceLine)
 	cOffset         = col(schema.SourceOffset)
-	cSHA            = col(schema.InputSHA256)
 	cLoad           = col(schema.LoadID)
 	processCategory = []string{"process"}
 	startType       = []string{"start"}
@@ -99,7 +98,6 @@ func (n *Normalizer) Normalize(raw *rows.Raw, src *rows.Source, b *rows.Batch) s
 	b.SetString(cFile, src.File)
 	b.SetInt(cLine, raw.Line)
 	b.SetInt(cOffset, raw.Offset)
-	b.SetString(cSHA, src.SHA256)
 	b.SetString(cLoad, src.LoadID)
 
 	setText(b, cHostName, ev.computer)
