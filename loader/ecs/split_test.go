@@ -140,7 +140,25 @@ func FuzzSplitter(f *testing.F) {
 func FuzzNormalize(f *testing.F) {
 	for _, s := range []string{`{"@timestamp":"2024-05-01T12:00:00Z","host":{"name":["a","b"]}}`,
 		`{"@timestamp":1,"process.args":[["x"],null,1,true],"winlog":{"event_data":{"a":{"b":null}}}}`,
-		`{"_source":{"@timestamp":"2024-05-01","event":{"original":"x"}},"_id":"1"}`, `[1]`, `{"@timestamp":"2024-05-01T25:00"}`} {
+		`{"_source":{"@timestamp":"2024-05-01","event":{"original":"x"}},"_id":"1"}`, `[1]`, `{"@timestamp":"2024-05-01T25:00"}`,
+		// The decoder's own corners: hits with _source after or before the
+		// hit's fields, escapes and surrogates (paired, lone, in keys), map
+		// keys reached dotted and nested, numbers and literals everywhere.
+		`{"_index":"i","_id":"a","sort":[1],"_source":{"@timestamp":1714564800000,"_id":"inner","process":{"name":"x"}},"fields":{"process.name":["y"]}}`,
+		`{"_source":{"@timestamp":"2024-05-01"},"_id":7,"_index":"i"}`,
+		`{"@timestamp":"2024-05-01","_source":"not an object","process.name":"p"}`,
+		`{"@timestamp":"2024-05-01","process":{"name":"a\u00e9\ud83d\ude00\ud800x\udc00\n\"\/\\"}}`,
+		`{"@timestamp":"2024-05-01","pro\u0063ess.na\u006de":"escaped key","winlog.event_data.A":"1","winlog":{"event_data":{"B":{"C":2,"D":[1,{"e":null}]}}}}`,
+		`{"@timestamp":"2024-05-01","process":{"pid":"12","args":["a",1,true,null,["b"]],"name":{"x":1},"args_count":1.5,"exit_code":-0}}`,
+		`{"@timestamp":-1.5e3,"event":{"created":true,"ingested":"x"},"process.start":[1,2]}`,
+		` {"@timestamp" : "2024-05-01" , "tags" : [ ] } `, `{"@timestamp":"2024-05-01"} x`, `{"@timestamp":"2024-05-01",}`,
+		`{"@timestamp":"2024-05-01","a":01}`, `{"@timestamp":"2024-05-01","a":"\x"}`, `{"@timestamp":"2024-05-01","a":tru}`,
+		"{\"@timestamp\":\"2024-05-01\",\"a\":\"\t\"}",
+		`{"@timestamp":"2024-05-01","a":` + strings.Repeat("[", 298) + "1" + strings.Repeat("]", 298) + "}",
+		`{"@timestamp":"2024-05-01","a":` + strings.Repeat("[", 299) + strings.Repeat("]", 299) + "}",
+		`{"@timestamp":"2024-05-01","a":` + strings.Repeat("[", 299) + "1" + strings.Repeat("]", 299) + "}",
+		`{"@timestamp":"2024-05-01","a":` + strings.Repeat("[", 300) + strings.Repeat("]", 300) + "}",
+	} {
 		f.Add([]byte(s))
 	}
 	n := NewNormalizer()
