@@ -434,6 +434,7 @@ func (l *load) normalize(ctx context.Context, in <-chan chunk, out chan<- result
 			src := &rows.Source{File: in.abs, LoadID: l.id}
 			res.batch = rows.NewBatch(len(c.raws))
 			res.batch.Input = c.input
+			res.batch.Reserve(colSHA) // filled once the input's hash is known
 			for i := range c.raws {
 				raw := &c.raws[i]
 				reason := raw.Reject

@@ -84,7 +84,7 @@ func (s *scratch) column(rgw file.SerialRowGroupWriter, segs []Segment, refs []R
 			// Repeated text goes in as a dictionary array built from the
 			// interned values: the encoder hashes nothing.
 			for _, r := range refs {
-				s.def = append(s.def, int16(b2i(col(r).valid[r.R])))
+				s.def = append(s.def, int16(b2i(col(r).ok(r.R))))
 			}
 			arr := dictStrings(segs, refs, ci)
 			defer arr.Release()
@@ -92,7 +92,7 @@ func (s *scratch) column(rgw file.SerialRowGroupWriter, segs []Segment, refs []R
 		}
 		for _, r := range refs {
 			c := col(r)
-			if c.valid[r.R] {
+			if c.ok(r.R) {
 				s.def = append(s.def, 1)
 				s.bytes = append(s.bytes, asBytes(c.str[r.R]))
 			} else {
@@ -103,7 +103,7 @@ func (s *scratch) column(rgw file.SerialRowGroupWriter, segs []Segment, refs []R
 	case schema.Int, schema.Time:
 		for _, r := range refs {
 			c := col(r)
-			if c.valid[r.R] {
+			if c.ok(r.R) {
 				s.def = append(s.def, 1)
 				s.ints = append(s.ints, c.i64[r.R])
 			} else {
@@ -117,7 +117,7 @@ func (s *scratch) column(rgw file.SerialRowGroupWriter, segs []Segment, refs []R
 		elem := cw.Descr().MaxDefinitionLevel()
 		for _, r := range refs {
 			c := col(r)
-			if !c.valid[r.R] {
+			if !c.ok(r.R) {
 				s.def, s.rep = append(s.def, 0), append(s.rep, 0)
 				continue
 			}
@@ -139,7 +139,7 @@ func (s *scratch) column(rgw file.SerialRowGroupWriter, segs []Segment, refs []R
 			entry := cw.Descr().MaxDefinitionLevel()
 			for _, r := range refs {
 				c := col(r)
-				if !c.valid[r.R] {
+				if !c.ok(r.R) {
 					s.def, s.rep = append(s.def, 0), append(s.rep, 0)
 					continue
 				}

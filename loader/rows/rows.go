@@ -70,6 +70,7 @@ type column struct {
 // Batch is a columnar buffer of rows in the archive schema.
 type Batch struct {
 	Len   int
+	rows  int // rows allocated
 	Bytes int // approximate payload size, for flush decisions
 	Input int // the loader's index of the input the rows come from
 	cols  []column
@@ -92,39 +93,69 @@ func NewBatch(capacity int) *Batch {
 	return b
 }
 
-// grow allocates every column for n rows: AddRow then only moves a counter.
+// grow makes room for n rows in every column in use. A column is allocated
+// only when a row first sets it: most batches leave most columns NULL, and
+// empty columns then cost neither allocation nor garbage collection.
 func (b *Batch) grow(n int) {
+	b.rows = n
 	for i := range b.cols {
-		c := &b.cols[i]
-		c.valid = slices.Grow(c.valid, n)[:n]
-		switch schema.Fields[i].Kind {
-		case schema.String:
-			c.str = slices.Grow(c.str, n)[:n]
-			if dictionaryColumn[i] {
-				c.ids = slices.Grow(c.ids, n)[:n]
-			}
-		case schema.Int, schema.Time:
-			c.i64 = slices.Grow(c.i64, n)[:n]
-		case schema.StringList:
-			c.list = slices.Grow(c.list, n)[:n]
-		case schema.StringMap:
-			c.kv = slices.Grow(c.kv, n)[:n]
+		if b.cols[i].valid != nil {
+			b.alloc(i)
 		}
 	}
 }
 
+// alloc sizes column i for the batch's rows.
+func (b *Batch) alloc(i int) {
+	c, n := &b.cols[i], b.rows
+	c.valid = slices.Grow(c.valid, n-len(c.valid))[:n]
+	switch schema.Fields[i].Kind {
+	case schema.String:
+		c.str = slices.Grow(c.str, n-len(c.str))[:n]
+		if dictionaryColumn[i] {
+			c.ids = slices.Grow(c.ids, n-len(c.ids))[:n]
+		}
+	case schema.Int, schema.Time:
+		c.i64 = slices.Grow(c.i64, n-len(c.i64))[:n]
+	case schema.StringList:
+		c.list = slices.Grow(c.list, n-len(c.list))[:n]
+	case schema.StringMap:
+		c.kv = slices.Grow(c.kv, n-len(c.kv))[:n]
+	}
+}
+
+// set returns column i for setting the last row.
+func (b *Batch) set(i int) *column {
+	c := &b.cols[i]
+	if c.valid == nil {
+		b.alloc(i)
+	}
+	c.valid[b.Len-1] = true
+	return c
+}
+
 // AddRow appends a row of NULLs; the Set methods then fill it.
 func (b *Batch) AddRow() {
-	if b.Len == len(b.cols[0].valid) {
-		b.grow(2 * b.Len)
+	if b.Len == b.rows {
+		b.grow(2 * b.rows)
 	}
 	b.Len++
 }
 
+// Reserve allocates a column that Segment.Fill sets later: segments of one
+// batch may then be filled concurrently.
+func (b *Batch) Reserve(col int) {
+	if b.cols[col].valid == nil {
+		b.alloc(col)
+	}
+}
+
+// ok reports whether row i of the column is set (not NULL).
+func (c *column) ok(i int32) bool { return c.valid != nil && c.valid[i] }
+
 // SetString sets a VARCHAR column of the last row.
 func (b *Batch) SetString(col int, s string) {
-	c := &b.cols[col]
-	c.valid[b.Len-1] = true
+	c := b.set(col)
 	c.str[b.Len-1] = s
 	if c.ids != nil {
 		c.ids[b.Len-1] = -1
@@ -146,8 +177,7 @@ func (b *Batch) SetShared(col int, s string, id int32, shared []string) {
 
 // SetInt sets a BIGINT or TIMESTAMP (microseconds) column of the last row.
 func (b *Batch) SetInt(col int, v int64) {
-	c := &b.cols[col]
-	c.valid[b.Len-1] = true
+	c := b.set(col)
 	c.i64[b.Len-1] = v
 	b.Bytes += 8
 }
@@ -157,8 +187,7 @@ func (b *Batch) SetList(col int, v []string) {
 	if len(v) == 0 {
 		return
 	}
-	c := &b.cols[col]
-	c.valid[b.Len-1] = true
+	c := b.set(col)
 	c.list[b.Len-1] = v
 	for _, s := range v {
 		b.Bytes += len(s) + 4
@@ -170,8 +199,7 @@ func (b *Batch) SetMap(col int, v []KV) {
 	if len(v) == 0 {
 		return
 	}
-	c := &b.cols[col]
-	c.valid[b.Len-1] = true
+	c := b.set(col)
 	c.kv[b.Len-1] = v
 	for _, e := range v {
 		b.Bytes += len(e.K) + len(e.V) + 8
@@ -182,6 +210,9 @@ func (b *Batch) SetMap(col int, v []KV) {
 // input's SHA-256 this way, once it is known.
 func (s Segment) Fill(col int, v string) {
 	c := &s.B.cols[col]
+	if c.valid == nil {
+		panic("rows: Fill of a column not reserved with Batch.Reserve")
+	}
 	for _, r := range s.Rows {
 		c.valid[r] = true
 		c.str[r] = v
@@ -314,7 +345,9 @@ func (v *validity) buffer() *memory.Buffer {
 func denseStrings(segs []Segment, refs []Ref, ci int) arrow.Array {
 	total := 0
 	for _, r := range refs {
-		total += len(segs[r.S].B.cols[ci].str[r.R])
+		if c := &segs[r.S].B.cols[ci]; c.ok(r.R) {
+			total += len(c.str[r.R])
+		}
 	}
 	if total > math.MaxInt32 {
 		panic(fmt.Sprintf("rows: %s holds %d bytes in one file", schema.Fields[ci].Name, total))
@@ -324,7 +357,7 @@ func denseStrings(segs []Segment, refs []Ref, ci int) arrow.Array {
 	valid := newValidity(len(refs))
 	for i, r := range refs {
 		c := &segs[r.S].B.cols[ci]
-		ok := c.valid[r.R]
+		ok := c.ok(r.R)
 		valid.set(i, ok)
 		if ok {
 			data = append(data, c.str[r.R]...)
@@ -376,7 +409,7 @@ func dictStrings(segs []Segment, refs []Ref, ci int) arrow.Array {
 	valid := newValidity(len(refs))
 	for i, r := range refs {
 		c := &segs[r.S].B.cols[ci]
-		ok := c.valid[r.R]
+		ok := c.ok(r.R)
 		valid.set(i, ok)
 		if !ok {
 			continue
@@ -425,7 +458,7 @@ func int64s(segs []Segment, refs []Ref, ci int, typ arrow.DataType) arrow.Array 
 	valid := newValidity(len(refs))
 	for i, r := range refs {
 		c := &segs[r.S].B.cols[ci]
-		ok := c.valid[r.R]
+		ok := c.ok(r.R)
 		valid.set(i, ok)
 		if ok {
 			vals[i] = c.i64[r.R]
@@ -445,7 +478,7 @@ func nested(mem memory.Allocator, segs []Segment, refs []Ref, ci int, typ arrow.
 		vb := fb.ValueBuilder().(*array.StringBuilder)
 		for _, r := range refs {
 			c := col(r)
-			if !c.valid[r.R] {
+			if !c.ok(r.R) {
 				fb.AppendNull()
 				continue
 			}
@@ -461,7 +494,7 @@ func nested(mem memory.Allocator, segs []Segment, refs []Ref, ci int, typ arrow.
 		ib := fb.ItemBuilder().(*array.StringBuilder)
 		for _, r := range refs {
 			c := col(r)
-			if !c.valid[r.R] {
+			if !c.ok(r.R) {
 				fb.AppendNull()
 				continue
 			}
@@ -483,7 +516,8 @@ func DistinctStrings(segs []Segment, refs []Ref, ci int) []string {
 	var out []string
 	for _, r := range refs {
 		c := &segs[r.S].B.cols[ci]
-		if s := c.str[r.R]; c.valid[r.R] && !seen[s] {
+		if c.ok(r.R) && !seen[c.str[r.R]] {
+			s := c.str[r.R]
 			seen[s] = true
 			out = append(out, s)
 		}
