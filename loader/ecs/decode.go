@@ -213,7 +213,7 @@ func (d *decoder) member(t *node, key []byte) {
 			d.mapValue(c.field, string(seg)+dotted(rest))
 			return
 		}
-		c = c.children[string(seg)]
+		c = c.child(seg)
 	}
 	if c == nil {
 		d.skipValue()

@@ -22,6 +22,54 @@ type node struct {
 	children map[string]*node
 	field    int  // column index, or -1
 	repeats  bool // values repeat across events: interned
+
+	// slots is children as a small open-addressing table keyed by segHash,
+	// built once: the decoder's lookups skip Go's map machinery.
+	slots []*node
+	name  string // the segment that leads to this node
+}
+
+// segHash is FNV-1a, enough to spread the few dozen names of one level.
+func segHash(b []byte) uint32 {
+	h := uint32(2166136261)
+	for _, c := range b {
+		h = (h ^ uint32(c)) * 16777619
+	}
+	return h
+}
+
+// child returns the child reached by seg, or nil.
+func (n *node) child(seg []byte) *node {
+	if len(n.slots) == 0 {
+		return nil
+	}
+	mask := uint32(len(n.slots) - 1)
+	for i := segHash(seg) & mask; ; i = (i + 1) & mask {
+		c := n.slots[i]
+		if c == nil || c.name == string(seg) {
+			return c
+		}
+	}
+}
+
+// index fills slots from children, recursively.
+func (n *node) index() {
+	size := 1
+	for size < 2*len(n.children) {
+		size *= 2
+	}
+	if len(n.children) > 0 {
+		n.slots = make([]*node, size)
+	}
+	for name, c := range n.children {
+		c.name = name
+		i := segHash([]byte(name)) & uint32(size-1)
+		for n.slots[i] != nil {
+			i = (i + 1) & uint32(size-1)
+		}
+		n.slots[i] = c
+		c.index()
+	}
 }
 
 // unshared are repeated-text columns whose values are mostly distinct.
@@ -48,6 +96,7 @@ var trie = func() *node {
 		n.repeats = (f.Kind == schema.String || f.Kind == schema.StringList) &&
 			!slices.Contains(schema.PerEvent, f.Name) && !slices.Contains(unshared, f.Name)
 	}
+	root.index()
 	return root
 }()
 
