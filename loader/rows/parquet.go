@@ -66,6 +66,7 @@ type scratch struct {
 	ints  []int64
 	def   []int16
 	rep   []int16
+	idx   []int32
 }
 
 func asBytes(s string) parquet.ByteArray { return unsafe.Slice(unsafe.StringData(s), len(s)) }
@@ -73,7 +74,7 @@ func asBytes(s string) parquet.ByteArray { return unsafe.Slice(unsafe.StringData
 // column writes one field (two leaf columns for a map) of a row group.
 func (s *scratch) column(rgw file.SerialRowGroupWriter, segs []Segment, refs []Ref, ci int) error {
 	col := func(r Ref) *column { return &segs[r.S].B.cols[ci] }
-	s.bytes, s.ints, s.def, s.rep = s.bytes[:0], s.ints[:0], s.def[:0], s.rep[:0]
+	s.bytes, s.ints, s.def, s.rep, s.idx = s.bytes[:0], s.ints[:0], s.def[:0], s.rep[:0], nil
 	cw, err := rgw.NextColumn()
 	if err != nil {
 		return err
@@ -114,7 +115,10 @@ func (s *scratch) column(rgw file.SerialRowGroupWriter, segs []Segment, refs []R
 	case schema.StringList:
 		// optional list → repeated group → optional element: a NULL list has
 		// level 0, an element the column's maximum.
+		// The elements go in as a dictionary array, numbered here (arrow-go's
+		// own hashing of each element costs several times more).
 		elem := cw.Descr().MaxDefinitionLevel()
+		var known texts
 		for _, r := range refs {
 			c := col(r)
 			if !c.ok(r.R) {
@@ -123,10 +127,12 @@ func (s *scratch) column(rgw file.SerialRowGroupWriter, segs []Segment, refs []R
 			}
 			for i, v := range c.list[r.R] {
 				s.def, s.rep = append(s.def, elem), append(s.rep, min(int16(i), 1))
-				s.bytes = append(s.bytes, asBytes(v))
+				s.idx = append(s.idx, known.id(v))
 			}
 		}
-		_, err = cw.(*file.ByteArrayColumnChunkWriter).WriteBatch(s.bytes, s.def, s.rep)
+		arr := dictArray(known.values, s.idx, validity{})
+		defer arr.Release()
+		return pqarrow.WriteArrowToColumn(context.Background(), cw, arr, s.def, s.rep, true)
 	case schema.StringMap:
 		// optional map → repeated key_value → required key, optional value.
 		for leaf := range 2 {

@@ -308,7 +308,7 @@ var writeSchema = func() *arrow.Schema {
 	fs := slices.Clone(base.Fields())
 	for i := range fs {
 		if dictionaryColumn[i] {
-			fs[i].Type = &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: arrow.BinaryTypes.String}
+			fs[i].Type = dictType
 		}
 	}
 	return arrow.NewSchema(fs, nil)
@@ -375,17 +375,8 @@ func denseStrings(segs []Segment, refs []Ref, ci int) arrow.Array {
 // to dictionary indices through a small table per numbering; only the others
 // are looked up by their text.
 func dictStrings(segs []Segment, refs []Ref, ci int) arrow.Array {
-	byText := map[string]int32{}
-	var values []string
-	lookup := func(s string) int32 {
-		idx, ok := byText[s]
-		if !ok {
-			idx = int32(len(values))
-			values = append(values, s)
-			byText[s] = idx
-		}
-		return idx
-	}
+	var known texts
+	lookup := known.id
 	// One remap table per numbering (normalizer), found once per segment.
 	remaps := map[*string][]int32{}
 	segRemap := make([][]int32, len(segs))
@@ -426,14 +417,45 @@ func dictStrings(segs []Segment, refs []Ref, ci int) arrow.Array {
 		}
 		indices[i] = lookup(c.str[r.R])
 	}
+	return dictArray(known.values, indices, valid)
+}
+
+var dictType = &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: arrow.BinaryTypes.String}
+
+// dictArray assembles a dictionary array from its values and indices.
+func dictArray(values []string, indices []int32, valid validity) arrow.Array {
 	dict := denseStrings([]Segment{{B: stringBatch(values)}}, seqRefs(len(values)), 0)
 	defer dict.Release()
-	id := array.NewData(arrow.PrimitiveTypes.Int32, len(refs),
+	id := array.NewData(arrow.PrimitiveTypes.Int32, len(indices),
 		[]*memory.Buffer{valid.buffer(), memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(indices))}, nil, valid.nulls, 0)
 	defer id.Release()
 	ix := array.MakeFromData(id)
 	defer ix.Release()
-	return array.NewDictionaryArray(writeSchema.Field(ci).Type, ix, dict)
+	return array.NewDictionaryArray(dictType, ix, dict)
+}
+
+// texts numbers distinct strings in order of appearance.
+type texts struct {
+	ids    map[string]int32
+	values []string
+	last   int32
+}
+
+func (t *texts) id(s string) int32 {
+	if len(t.values) > 0 && t.values[t.last] == s {
+		return t.last
+	}
+	id, ok := t.ids[s]
+	if !ok {
+		if t.ids == nil {
+			t.ids = map[string]int32{}
+		}
+		id = int32(len(t.values))
+		t.values = append(t.values, s)
+		t.ids[s] = id
+	}
+	t.last = id
+	return id
 }
 
 // stringBatch is a one-column batch holding values, for building a dictionary.
