@@ -167,12 +167,29 @@ func (b *Batch) SetString(col int, s string) {
 // numbered: s == shared[id]. shared only ever grows (and never moves), and one
 // batch is filled by one normalizer, so the latest view serves the whole
 // batch. The writer turns the numbers into dictionary indices without hashing.
+// Only the number is stored (Str reads it back): fewer pointers for the
+// garbage collector to follow.
 func (b *Batch) SetShared(col int, s string, id int32, shared []string) {
-	b.SetString(col, s)
-	if c := &b.cols[col]; c.ids != nil {
-		c.ids[b.Len-1] = id
+	c := &b.cols[col]
+	if c.ids == nil {
+		b.SetString(col, s)
+		return
+	}
+	b.set(col)
+	c.ids[b.Len-1] = id
+	if len(b.shared[col]) != len(shared) {
 		b.shared[col] = shared
 	}
+	b.Bytes += len(s)
+}
+
+// str returns row i of a VARCHAR column, which must be set.
+func (b *Batch) str(col int, i int32) string {
+	c := &b.cols[col]
+	if c.ids != nil && c.ids[i] >= 0 {
+		return b.shared[col][c.ids[i]]
+	}
+	return c.str[i]
 }
 
 // SetInt sets a BIGINT or TIMESTAMP (microseconds) column of the last row.
@@ -253,7 +270,7 @@ func SortedRefs(segs []Segment) []Ref {
 		if c := cmp.Compare(bx.cols[tsCol].i64[x.R], by.cols[tsCol].i64[y.R]); c != 0 {
 			return c
 		}
-		if c := strings.Compare(bx.cols[fileCol].str[x.R], by.cols[fileCol].str[y.R]); c != 0 {
+		if c := strings.Compare(bx.str(fileCol, x.R), by.str(fileCol, y.R)); c != 0 {
 			return c
 		}
 		return cmp.Compare(bx.cols[offsetCol].i64[x.R], by.cols[offsetCol].i64[y.R])
@@ -346,7 +363,7 @@ func denseStrings(segs []Segment, refs []Ref, ci int) arrow.Array {
 	total := 0
 	for _, r := range refs {
 		if c := &segs[r.S].B.cols[ci]; c.ok(r.R) {
-			total += len(c.str[r.R])
+			total += len(segs[r.S].B.str(ci, r.R))
 		}
 	}
 	if total > math.MaxInt32 {
@@ -360,7 +377,7 @@ func denseStrings(segs []Segment, refs []Ref, ci int) arrow.Array {
 		ok := c.ok(r.R)
 		valid.set(i, ok)
 		if ok {
-			data = append(data, c.str[r.R]...)
+			data = append(data, segs[r.S].B.str(ci, r.R)...)
 		}
 		offsets[i+1] = int32(len(data))
 	}
@@ -409,7 +426,7 @@ func dictStrings(segs []Segment, refs []Ref, ci int) arrow.Array {
 			m := segRemap[r.S]
 			idx := m[id]
 			if idx < 0 {
-				idx = lookup(c.str[r.R])
+				idx = lookup(segs[r.S].B.shared[ci][id])
 				m[id] = idx
 			}
 			indices[i] = idx
@@ -538,8 +555,8 @@ func DistinctStrings(segs []Segment, refs []Ref, ci int) []string {
 	var out []string
 	for _, r := range refs {
 		c := &segs[r.S].B.cols[ci]
-		if c.ok(r.R) && !seen[c.str[r.R]] {
-			s := c.str[r.R]
+		if c.ok(r.R) && !seen[segs[r.S].B.str(ci, r.R)] {
+			s := segs[r.S].B.str(ci, r.R)
 			seen[s] = true
 			out = append(out, s)
 		}
