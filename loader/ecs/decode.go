@@ -72,14 +72,8 @@ func (d *decoder) expect(c byte) bool {
 	return true
 }
 
-// enter and leave track container nesting. A value nested deeper than
-// fastjson's limit (the container itself counts as one level) is an error.
-func (d *decoder) enter() bool {
-	d.depth++
-	return true
-}
-
-// member checks the depth of a container's next member.
+// nextMember checks the depth of a container's next member: a value nested
+// deeper than fastjson's limit (each container counts one level) is an error.
 func (d *decoder) nextMember() bool {
 	if d.depth >= maxDepth {
 		if d.err == nil {
@@ -89,8 +83,6 @@ func (d *decoder) nextMember() bool {
 	}
 	return true
 }
-
-func (d *decoder) leave() { d.depth-- }
 
 // document decodes the whole record. It returns the top-level value's type
 // when that is not an object.
@@ -122,10 +114,8 @@ const (
 // continue; for mapKeys, ci is the map column and prefix the key so far.
 func (d *decoder) object(mode int, t *node, ci int, prefix string) {
 	d.pos++ // '{'
-	if !d.enter() {
-		return
-	}
-	defer d.leave()
+	d.depth++
+	defer func() { d.depth-- }()
 	d.ws()
 	if d.peek() == '}' {
 		d.pos++
@@ -356,10 +346,8 @@ func (d *decoder) mapValue(ci int, key string) {
 // array reads the array at pos, calling elem at each element.
 func (d *decoder) array(elem func()) {
 	d.pos++ // '['
-	if !d.enter() {
-		return
-	}
-	defer d.leave()
+	d.depth++
+	defer func() { d.depth-- }()
 	d.ws()
 	if d.peek() == ']' {
 		d.pos++
