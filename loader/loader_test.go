@@ -3,6 +3,8 @@ package loader
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"os"
 	"path/filepath"
@@ -281,6 +283,48 @@ func TestIdempotentAndForcedReload(t *testing.T) {
 	assertNoStrayFiles(t, a, m)
 }
 
+// An input whose size nothing archived shares is hashed while it loads; one
+// that shares a size is hashed first, and only content decides what is a
+// duplicate.
+func TestInputHashesWhileLoadingAndBySize(t *testing.T) {
+	dir := t.TempDir()
+	tmp := t.TempDir()
+	a := filepath.Join(tmp, "a.ndjson")
+	b := filepath.Join(tmp, "b.ndjson") // same size as a, other content
+	c := filepath.Join(tmp, "c.ndjson") // same content as b
+	os.WriteFile(a, []byte(`{"@timestamp":"2026-03-01T12:00:00Z","host":{"name":"host-a"}}`+"\n"), 0o600)
+	os.WriteFile(b, []byte(`{"@timestamp":"2026-03-01T12:00:00Z","host":{"name":"host-b"}}`+"\n"), 0o600)
+	os.WriteFile(c, []byte(`{"@timestamp":"2026-03-01T12:00:00Z","host":{"name":"host-b"}}`+"\n"), 0o600)
+	sha := func(p string) string {
+		data, _ := os.ReadFile(p)
+		sum := sha256.Sum256(data)
+		return hex.EncodeToString(sum[:])
+	}
+	check := func(host, path string) {
+		t.Helper()
+		got := query(t, dir, `SELECT "huntsql.input_sha256" AS sha FROM events WHERE "host.name" = '`+host+`'`)
+		if want := `{"sha":"` + sha(path) + `"}` + "\n"; got != want {
+			t.Errorf("%s: rows carry %s, want %s", host, got, want)
+		}
+	}
+
+	mustLoad(t, dir, a) // a unique size: hashed while loading
+	check("host-a", a)
+	res := mustLoad(t, dir, b) // a's size, other content: hashed first, loaded
+	if res.sum.Archived != 1 || res.sum.Skipped != 0 {
+		t.Fatalf("same size, other content must load: %+v %v", res.sum, res.skipped)
+	}
+	check("host-b", b)
+	if res := mustLoad(t, dir, c); res.sum.Skipped != 1 {
+		t.Fatalf("same content must be skipped: %+v", res.sum)
+	}
+	arch, _ := archive.Open(dir)
+	m, _ := arch.ReadManifest(false)
+	if len(m.Inputs) != 2 || m.Inputs[0].SHA256 != sha(a) || m.Inputs[1].SHA256 != sha(b) {
+		t.Errorf("manifest inputs: %+v", m.Inputs)
+	}
+}
+
 // assertNoStrayFiles checks that every Parquet file on disk is committed.
 func assertNoStrayFiles(t *testing.T, a *archive.Archive, m *archive.Manifest) {
 	t.Helper()
@@ -372,6 +416,23 @@ func TestBadRecordsAreRejectedWithReasons(t *testing.T) {
 	st, _ := os.Stat(res.sum.RejectsFile)
 	if st.Mode().Perm() != archive.FilePerm {
 		t.Errorf("rejects file mode %v, want %v", st.Mode().Perm(), archive.FilePerm)
+	}
+}
+
+// A raw control character inside a JSON string is invalid JSON (RFC 8259);
+// Elasticsearch refuses such documents too.
+func TestControlCharacterInStringIsRejected(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(t.TempDir(), "tab.ndjson")
+	os.WriteFile(src, []byte("{\"@timestamp\":\"2026-03-01T12:00:00Z\",\"message\":\"a\tb\"}\n"+
+		`{"@timestamp":"2026-03-01T12:00:01Z","message":"a\tb"}`+"\n"), 0o600)
+	res := mustLoad(t, dir, src)
+	want := src + `:1: invalid JSON: invalid character '\t' in string literal (at byte 50 of the record) (byte offset 0)`
+	if len(res.problems) != 1 || res.problems[0] != want {
+		t.Errorf("problems %q, want %q", res.problems, want)
+	}
+	if got := dump(t, dir, `"message"`); got != `{"message":"a\tb"}`+"\n" {
+		t.Errorf("the escaped tab should load: %s", got)
 	}
 }
 
