@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -193,7 +194,7 @@ func (n *Normalizer) Normalize(raw *rows.Raw, src *rows.Source, b *rows.Batch) (
 		b.SetString(colOriginal, raw.Text())
 	}
 	if len(n.warn) > 0 {
-		b.SetList(colWarnings, slices.Clone(n.warn))
+		b.SetList(colWarnings, n.warn)
 	}
 	b.SetString(colFile, src.File)
 	b.SetInt(colLine, raw.Line)
@@ -228,10 +229,12 @@ func (n *Normalizer) touch(ci int) *values {
 // writer. It only grows, so numbers stay valid for every batch that uses them;
 // once full, further values are simply not shared.
 type internTable struct {
-	ids  map[string]int32
-	vals []string
-	last int32 // the value returned last: many columns hold one value for long runs
+	slots []int32 // open addressing by hash: number+1, 0 when empty
+	vals  []string
+	last  int32 // the value returned last: many columns hold one value for long runs
 }
+
+var internSeed = maphash.MakeSeed()
 
 // intern returns b as a string and its number (-1 when not shared).
 func (t *internTable) intern(b []byte) (string, int32) {
@@ -241,22 +244,42 @@ func (t *internTable) intern(b []byte) (string, int32) {
 	if len(t.vals) > 0 && t.vals[t.last] == string(b) {
 		return t.vals[t.last], t.last
 	}
-	if id, ok := t.ids[string(b)]; ok {
-		t.last = id
-		return t.vals[id], id
+	if t.slots == nil {
+		t.slots, t.vals = make([]int32, 64), make([]string, 0, maxInternedValues)
+	}
+	mask := uint64(len(t.slots) - 1)
+	i := maphash.Bytes(internSeed, b) & mask
+	for ; t.slots[i] != 0; i = (i + 1) & mask {
+		if id := t.slots[i] - 1; t.vals[id] == string(b) {
+			t.last = id
+			return t.vals[id], id
+		}
 	}
 	s := string(b)
-	if t.ids == nil {
-		t.ids, t.vals = map[string]int32{}, make([]string, 0, maxInternedValues)
-	}
 	if len(t.vals) == maxInternedValues {
 		return s, -1
 	}
 	id := int32(len(t.vals))
 	t.vals = append(t.vals, s) // within capacity: earlier batches' views stay valid
-	t.ids[s] = id
+	t.slots[i] = id + 1
 	t.last = id
+	if 2*len(t.vals) > len(t.slots) {
+		t.rehash()
+	}
 	return s, id
+}
+
+// rehash doubles the slot table.
+func (t *internTable) rehash() {
+	t.slots = make([]int32, 2*len(t.slots))
+	mask := uint64(len(t.slots) - 1)
+	for id, v := range t.vals {
+		i := maphash.String(internSeed, v) & mask
+		for t.slots[i] != 0 {
+			i = (i + 1) & mask
+		}
+		t.slots[i] = int32(id) + 1
+	}
 }
 
 // table returns column ci's intern table.
@@ -303,7 +326,7 @@ func (n *Normalizer) store(b *rows.Batch, ci int) {
 	}
 	switch f.Kind {
 	case schema.StringList:
-		b.SetList(ci, slices.Clone(v.strs))
+		b.SetList(ci, v.strs)
 	case schema.StringMap:
 		b.SetMap(ci, slices.Clone(v.kv))
 	case schema.String:

@@ -77,6 +77,7 @@ type Batch struct {
 	// shared holds, per dictionary column, the normalizer's numbered values
 	// that ids refer to (see SetShared).
 	shared [][]string
+	lists  []string // where SetList copies lists
 }
 
 var (
@@ -199,13 +200,19 @@ func (b *Batch) SetInt(col int, v int64) {
 	b.Bytes += 8
 }
 
-// SetList sets a VARCHAR[] column of the last row; an empty list is NULL.
+// SetList sets a VARCHAR[] column of the last row to a copy of v (callers may
+// reuse v); an empty list is NULL. The copies of one batch share an arena.
 func (b *Batch) SetList(col int, v []string) {
 	if len(v) == 0 {
 		return
 	}
 	c := b.set(col)
-	c.list[b.Len-1] = v
+	if cap(b.lists)-len(b.lists) < len(v) {
+		b.lists = make([]string, 0, max(4*b.rows, len(v)))
+	}
+	start := len(b.lists)
+	b.lists = append(b.lists, v...)
+	c.list[b.Len-1] = b.lists[start:len(b.lists):len(b.lists)]
 	for _, s := range v {
 		b.Bytes += len(s) + 4
 	}

@@ -150,7 +150,7 @@ func (n *Normalizer) Normalize(raw *rows.Raw, src *rows.Source, b *rows.Batch) s
 		}
 	}
 	if len(n.warn) > 0 {
-		b.SetList(cWarnings, append([]string(nil), n.warn...))
+		b.SetList(cWarnings, n.warn)
 	}
 	return ""
 }
