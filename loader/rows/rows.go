@@ -289,11 +289,11 @@ func SortedRefs(segs []Segment) []Ref {
 func (r Ref) Time(segs []Segment) int64 { return segs[r.S].B.cols[tsCol].i64[r.R] }
 
 // Record builds an Arrow record batch of the referenced rows, in order, in the
-// archive's write schema (WriteSchema). Text and number columns are laid out
+// archive's write schema (writeSchema). Text and number columns are laid out
 // directly in buffers sized exactly once; repeated text becomes dictionary
 // arrays, which the Parquet writer stores without hashing every value again.
 func Record(mem memory.Allocator, segs []Segment, refs []Ref) arrow.RecordBatch {
-	sc := WriteSchema()
+	sc := writeSchema
 	cols := make([]arrow.Array, len(schema.Fields))
 	defer func() {
 		for _, c := range cols {
@@ -327,6 +327,8 @@ var dictionaryColumn = func() []bool {
 	return d
 }()
 
+// writeSchema is schema.Arrow with repeated text columns dictionary-encoded;
+// the Parquet files it writes have the same logical schema.
 var writeSchema = func() *arrow.Schema {
 	base := schema.Arrow()
 	fs := slices.Clone(base.Fields())
@@ -337,10 +339,6 @@ var writeSchema = func() *arrow.Schema {
 	}
 	return arrow.NewSchema(fs, nil)
 }()
-
-// WriteSchema is schema.Arrow with repeated text columns dictionary-encoded;
-// the Parquet files it writes have the same logical schema.
-func WriteSchema() *arrow.Schema { return writeSchema }
 
 // validity is an Arrow validity bitmap under construction.
 type validity struct {
