@@ -1,5 +1,6 @@
 // Package rows holds what every decoder shares: raw records cut from an input,
-// and Batch, the columnar buffer of normalized rows in the archive schema.
+// and Batch, the columnar buffer of normalized rows in the archive schema,
+// with its two ways out: Parquet files (WriteParquet) and Arrow records.
 package rows
 
 import (
