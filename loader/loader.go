@@ -237,7 +237,7 @@ var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); retu
 // running ahead of the load that reads them.
 func (l *load) hashLater(ctx context.Context) {
 	for _, in := range l.inputs {
-		if in.sha256 != "" || in.hashed == closedChan {
+		if in.hashed == closedChan {
 			continue
 		}
 		in.sha256, in.hashErr = hashFile(ctx, in.open, nil)

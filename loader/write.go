@@ -166,7 +166,7 @@ func (l *load) prepareFile(day int64, segs []rows.Segment) pendingFile {
 var colSHA = schema.MustIndex(schema.InputSHA256)
 
 // fillHashes sets the input SHA-256 of a file's rows, waiting for inputs
-// still being hashed, and lists the file's inputs.
+// still being hashed, and lists the file's inputs (every segment has rows).
 func (l *load) fillHashes(ctx context.Context, f *pendingFile) error {
 	for _, sg := range f.segs {
 		sha, err := l.inputHash(ctx, sg.B.Input)
@@ -174,8 +174,11 @@ func (l *load) fillHashes(ctx context.Context, f *pendingFile) error {
 			return err
 		}
 		sg.Fill(colSHA, sha)
+		if !slices.Contains(f.meta.Inputs, sha) {
+			f.meta.Inputs = append(f.meta.Inputs, sha)
+		}
 	}
-	f.meta.Inputs = rows.DistinctStrings(f.segs, f.refs, colSHA)
+	slices.Sort(f.meta.Inputs)
 	return nil
 }
 

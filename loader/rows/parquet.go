@@ -30,8 +30,9 @@ func WriteParquet(w io.Writer, segs []Segment, refs []Ref, props *parquet.Writer
 	}
 	var s scratch
 	per := int(props.MaxRowGroupLength())
-	for start := 0; start < len(refs) || start == 0; start += per {
-		group := refs[start:min(start+per, len(refs))]
+	groups := max(1, (len(refs)+per-1)/per) // an empty file still has its (empty) row group
+	for g := range groups {
+		group := refs[g*per : min((g+1)*per, len(refs))]
 		rgw, err := pw.AppendRowGroupChecked()
 		if err != nil {
 			pw.Close()
@@ -46,9 +47,6 @@ func WriteParquet(w io.Writer, segs []Segment, refs []Ref, props *parquet.Writer
 		if err := rgw.Close(); err != nil {
 			pw.Close()
 			return err
-		}
-		if len(refs) == 0 {
-			break
 		}
 	}
 	return pw.Close()

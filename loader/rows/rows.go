@@ -366,28 +366,36 @@ func (v *validity) buffer() *memory.Buffer {
 }
 
 func denseStrings(segs []Segment, refs []Ref, ci int) arrow.Array {
-	total := 0
-	for _, r := range refs {
-		if c := &segs[r.S].B.cols[ci]; c.ok(r.R) {
-			total += len(segs[r.S].B.str(ci, r.R))
+	return stringArray(schema.Fields[ci].Name, len(refs), func(i int) (string, bool) {
+		r := refs[i]
+		if !segs[r.S].B.cols[ci].ok(r.R) {
+			return "", false
 		}
+		return segs[r.S].B.str(ci, r.R), true
+	})
+}
+
+// stringArray lays out n strings (get returns false for NULL) as an Arrow
+// string array, its buffers sized exactly once.
+func stringArray(name string, n int, get func(i int) (string, bool)) arrow.Array {
+	total := 0
+	for i := range n {
+		s, _ := get(i)
+		total += len(s)
 	}
 	if total > math.MaxInt32 {
-		panic(fmt.Sprintf("rows: %s holds %d bytes in one file", schema.Fields[ci].Name, total))
+		panic(fmt.Sprintf("rows: %s holds %d bytes in one file", name, total))
 	}
-	offsets := make([]int32, len(refs)+1)
+	offsets := make([]int32, n+1)
 	data := make([]byte, 0, total)
-	valid := newValidity(len(refs))
-	for i, r := range refs {
-		c := &segs[r.S].B.cols[ci]
-		ok := c.ok(r.R)
+	valid := newValidity(n)
+	for i := range n {
+		s, ok := get(i)
 		valid.set(i, ok)
-		if ok {
-			data = append(data, segs[r.S].B.str(ci, r.R)...)
-		}
+		data = append(data, s...)
 		offsets[i+1] = int32(len(data))
 	}
-	d := array.NewData(arrow.BinaryTypes.String, len(refs),
+	d := array.NewData(arrow.BinaryTypes.String, n,
 		[]*memory.Buffer{valid.buffer(), memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(offsets)), memory.NewBufferBytes(data)},
 		nil, valid.nulls, 0)
 	defer d.Release()
@@ -447,7 +455,7 @@ var dictType = &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, Valu
 
 // dictArray assembles a dictionary array from its values and indices.
 func dictArray(values []string, indices []int32, valid validity) arrow.Array {
-	dict := denseStrings([]Segment{{B: stringBatch(values)}}, seqRefs(len(values)), 0)
+	dict := stringArray("a dictionary", len(values), func(i int) (string, bool) { return values[i], true })
 	defer dict.Release()
 	id := array.NewData(arrow.PrimitiveTypes.Int32, len(indices),
 		[]*memory.Buffer{valid.buffer(), memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(indices))}, nil, valid.nulls, 0)
@@ -479,23 +487,6 @@ func (t *texts) id(s string) int32 {
 	}
 	t.last = id
 	return id
-}
-
-// stringBatch is a one-column batch holding values, for building a dictionary.
-func stringBatch(values []string) *Batch {
-	b := &Batch{Len: len(values), cols: []column{{valid: make([]bool, len(values)), str: values}}}
-	for i := range values {
-		b.cols[0].valid[i] = true
-	}
-	return b
-}
-
-func seqRefs(n int) []Ref {
-	refs := make([]Ref, n)
-	for i := range refs {
-		refs[i] = Ref{0, int32(i)}
-	}
-	return refs
 }
 
 func int64s(segs []Segment, refs []Ref, ci int, typ arrow.DataType) arrow.Array {
@@ -552,23 +543,6 @@ func nested(mem memory.Allocator, segs []Segment, refs []Ref, ci int, typ arrow.
 		return fb.NewArray()
 	}
 	panic("rows: unexpected column type for " + schema.Fields[ci].Name)
-}
-
-// DistinctStrings returns the sorted distinct non-NULL values of a VARCHAR
-// column over the referenced rows.
-func DistinctStrings(segs []Segment, refs []Ref, ci int) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, r := range refs {
-		c := &segs[r.S].B.cols[ci]
-		if c.ok(r.R) && !seen[segs[r.S].B.str(ci, r.R)] {
-			s := segs[r.S].B.str(ci, r.R)
-			seen[s] = true
-			out = append(out, s)
-		}
-	}
-	slices.Sort(out)
-	return out
 }
 
 // ParseInt reads an ECS integer given as text: only -?[0-9]+ that fits int64.
