@@ -8,28 +8,9 @@ import (
 	"unsafe"
 
 	"huntsql/loader/rows"
+	"huntsql/loader/winevent"
 )
 
-// event is what huntsql reads from one <Event> element.
-type event struct {
-	provider, providerGUID string
-	eventID                string
-	version                string
-	level, task, opcode    string
-	keywords               string
-	systemTime             string
-	recordID               string
-	processID, threadID    string
-	channel, computer      string
-	userSID                string
-	data                   []kv // EventData (or UserData) in document order
-	rendered               map[string]string
-}
-
-type kv struct {
-	name, value string
-	empty       bool // <Data Name='x'/> or <Data Name='x'></Data>
-}
 
 // parser is a strict, small XML parser for one event. It accepts elements,
 // attributes, text, CDATA, comments and processing instructions; it refuses
@@ -58,7 +39,7 @@ func (p *parser) fail(format string, args ...any) {
 
 // parseEvent parses one <Event> element from s into ev, reusing ev's storage.
 // The strings set in ev are substrings of s where no decoding was needed.
-func parseEvent(s string, p *parser, ev *event) (err error) {
+func parseEvent(s string, p *parser, ev *winevent.Event) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			se, ok := r.(*syntaxError)
@@ -73,9 +54,7 @@ func parseEvent(s string, p *parser, ev *event) (err error) {
 		return fmt.Errorf("invalid UTF-8 at byte %d of the event", rows.InvalidUTF8At(b))
 	}
 	*p = parser{b: b, s: s, text: p.text[:0], attrs: p.attrs[:0]}
-	data, rendered := ev.data[:0], ev.rendered
-	clear(rendered)
-	*ev = event{data: data, rendered: rendered}
+	ev.Reset()
 	name, empty := p.startTag()
 	if string(localName(name)) != "Event" {
 		p.fail("root element is <%s>, not <Event>", name)
@@ -124,51 +103,51 @@ func localName(n []byte) []byte {
 	return n
 }
 
-func (p *parser) system(name []byte, empty bool, ev *event) {
+func (p *parser) system(name []byte, empty bool, ev *winevent.Event) {
 	if empty {
 		return
 	}
 	p.children(name, func(child []byte, attrs []attr, empty bool) {
 		switch string(localName(child)) {
 		case "Provider":
-			ev.provider = attrValue(attrs, "Name")
-			ev.providerGUID = attrValue(attrs, "Guid")
+			ev.Provider = attrValue(attrs, "Name")
+			ev.ProviderGUID = attrValue(attrs, "Guid")
 			p.skip(child, empty)
 		case "TimeCreated":
-			ev.systemTime = attrValue(attrs, "SystemTime")
+			ev.TimeCreated = attrValue(attrs, "SystemTime")
 			p.skip(child, empty)
 		case "Execution":
-			ev.processID = attrValue(attrs, "ProcessID")
-			ev.threadID = attrValue(attrs, "ThreadID")
+			ev.ProcessID = attrValue(attrs, "ProcessID")
+			ev.ThreadID = attrValue(attrs, "ThreadID")
 			p.skip(child, empty)
 		case "Security":
-			ev.userSID = attrValue(attrs, "UserID")
+			ev.UserID = attrValue(attrs, "UserID")
 			p.skip(child, empty)
 		case "EventID":
-			ev.eventID = p.textContent(child, empty)
+			ev.EventID = p.textContent(child, empty)
 		case "Version":
-			ev.version = p.textContent(child, empty)
+			ev.Version = p.textContent(child, empty)
 		case "Level":
-			ev.level = p.textContent(child, empty)
+			ev.Level = p.textContent(child, empty)
 		case "Task":
-			ev.task = p.textContent(child, empty)
+			ev.Task = p.textContent(child, empty)
 		case "Opcode":
-			ev.opcode = p.textContent(child, empty)
+			ev.Opcode = p.textContent(child, empty)
 		case "Keywords":
-			ev.keywords = p.textContent(child, empty)
+			ev.Keywords = p.textContent(child, empty)
 		case "EventRecordID":
-			ev.recordID = p.textContent(child, empty)
+			ev.RecordID = p.textContent(child, empty)
 		case "Channel":
-			ev.channel = p.textContent(child, empty)
+			ev.Channel = p.textContent(child, empty)
 		case "Computer":
-			ev.computer = p.textContent(child, empty)
+			ev.Computer = p.textContent(child, empty)
 		default:
 			p.skip(child, empty)
 		}
 	})
 }
 
-func (p *parser) eventData(name []byte, empty bool, ev *event) {
+func (p *parser) eventData(name []byte, empty bool, ev *winevent.Event) {
 	if empty {
 		return
 	}
@@ -183,12 +162,13 @@ func (p *parser) eventData(name []byte, empty bool, ev *event) {
 			key = "Binary"
 		}
 		v := p.textContent(child, empty)
-		ev.data = append(ev.data, kv{name: key, value: v, empty: v == ""})
+		ev.Data = append(ev.Data, winevent.KV{Name: key, Value: v})
 	})
 }
 
 // userData flattens <UserData><X xmlns=…><Field>v</Field>…</X></UserData>.
-func (p *parser) userData(name []byte, empty bool, ev *event) {
+func (p *parser) userData(name []byte, empty bool, ev *winevent.Event) {
+	ev.UserData = true
 	if empty {
 		return
 	}
@@ -199,22 +179,19 @@ func (p *parser) userData(name []byte, empty bool, ev *event) {
 		p.children(wrapper, func(field []byte, _ []attr, empty bool) {
 			key := string(localName(field))
 			v := p.textContent(field, empty)
-			ev.data = append(ev.data, kv{name: key, value: v, empty: v == ""})
+			ev.Data = append(ev.Data, winevent.KV{Name: key, Value: v})
 		})
 	})
 }
 
-func (p *parser) rendering(name []byte, empty bool, ev *event) {
+func (p *parser) rendering(name []byte, empty bool, ev *winevent.Event) {
 	if empty {
 		return
-	}
-	if ev.rendered == nil {
-		ev.rendered = map[string]string{}
 	}
 	p.children(name, func(child []byte, _ []attr, empty bool) {
 		switch local := string(localName(child)); local {
 		case "Message", "Level", "Task", "Opcode", "Channel", "Provider":
-			ev.rendered[local] = p.textContent(child, empty)
+			ev.SetRendered(local, p.textContent(child, empty))
 		default:
 			p.skip(child, empty)
 		}

@@ -1,0 +1,240 @@
+package winevent
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"huntsql/loader/rows"
+	"huntsql/loader/timestamp"
+	schema "huntsql/sql"
+)
+
+// Mapper writes Windows events as archive rows, as Elastic's Windows
+// integrations map them (docs/windows.md). Not safe for concurrent use.
+type Mapper struct {
+	Out
+}
+
+// NewMapper returns a Mapper.
+func NewMapper() *Mapper { return &Mapper{} }
+
+// Out is the row being written, with the helpers a mapping uses.
+type Out struct {
+	B    *rows.Batch
+	warn []string
+}
+
+// Col returns the archive column index of an ECS field name; it panics on a
+// name the schema lacks, so a typo fails every test at once.
+func Col(name string) int { return schema.MustIndex(name) }
+
+var (
+	cTS            = Col(schema.Timestamp)
+	cOriginal      = Col(schema.Original)
+	cWarnings      = Col(schema.Warnings)
+	cHostName      = Col("host.name")
+	cHostOSType    = Col("host.os.type")
+	cMessage       = Col("message")
+	cEventCode     = Col("event.code")
+	cEventKind     = Col("event.kind")
+	cEventModule   = Col("event.module")
+	cEventDataset  = Col("event.dataset")
+	cEventProvider = Col("event.provider")
+	cDSDataset     = Col("data_stream.dataset")
+	cDSType        = Col("data_stream.type")
+	cChannel       = Col("winlog.channel")
+	cProviderName  = Col("winlog.provider_name")
+	cProviderGUID  = Col("winlog.provider_guid")
+	cEventID       = Col("winlog.event_id")
+	cRecordID      = Col("winlog.record_id")
+	cComputer      = Col("winlog.computer_name")
+	cVersion       = Col("winlog.version")
+	cTask          = Col("winlog.task")
+	cOpcode        = Col("winlog.opcode")
+	cEventData     = Col("winlog.event_data")
+	cFile          = Col(schema.SourceFile)
+	cLine          = Col(schema.SourceLine)
+	cOffset        = Col(schema.SourceOffset)
+	cLoad          = Col(schema.LoadID)
+)
+
+// Route says how an event reached huntsql, for the rows' provenance.
+type Route struct {
+	Original string // event.original: the record's exact text
+	Line     int64  // 1-based line of the record, 0 when the input has no lines
+	Offset   int64  // byte offset of the record in the (decompressed) input
+}
+
+// Append writes one row for ev, or returns why ev cannot be archived.
+func (m *Mapper) Append(ev *Event, r Route, src *rows.Source, b *rows.Batch) string {
+	if ev.TimeCreated == "" {
+		return "missing System/TimeCreated/@SystemTime"
+	}
+	ts, err := timestamp.Parse(ev.TimeCreated)
+	if err != nil {
+		return "unparseable System/TimeCreated/@SystemTime: " + err.Error()
+	}
+	m.B = b
+	m.warn = m.warn[:0]
+	b.AddRow()
+	b.SetInt(cTS, ts)
+	b.SetString(cOriginal, r.Original)
+	b.SetString(cFile, src.File)
+	if r.Line > 0 {
+		b.SetInt(cLine, r.Line)
+	}
+	b.SetInt(cOffset, r.Offset)
+	b.SetString(cLoad, src.LoadID)
+
+	m.Text(cHostName, ev.Computer)
+	m.Text(cComputer, ev.Computer)
+	b.SetString(cHostOSType, "windows")
+	b.SetString(cEventKind, "event")
+	m.Text(cEventCode, ev.EventID)
+	m.Text(cEventID, ev.EventID)
+	m.Text(cEventProvider, ev.Provider)
+	m.Text(cProviderName, ev.Provider)
+	m.Text(cProviderGUID, ev.ProviderGUID)
+	m.Text(cChannel, ev.Channel)
+	if module, dataset := DatasetOf(ev.Channel); dataset != "" {
+		b.SetString(cEventModule, module)
+		b.SetString(cEventDataset, dataset)
+		b.SetString(cDSDataset, dataset)
+		b.SetString(cDSType, "logs")
+	}
+	m.Int(cRecordID, "EventRecordID", ev.RecordID, false)
+	m.Int(cVersion, "Version", ev.Version, false)
+	m.Text(cTask, firstNonEmpty(ev.Rendered["Task"], ev.Task))
+	m.Text(cOpcode, firstNonEmpty(ev.Rendered["Opcode"], ev.Opcode))
+	m.Text(cMessage, ev.Rendered["Message"])
+
+	if len(ev.Data) > 0 {
+		kv := make([]rows.KV, len(ev.Data))
+		for i, d := range ev.Data {
+			kv[i] = rows.KV{K: d.Name, V: d.Value}
+		}
+		b.SetMap(cEventData, kv)
+	}
+	provider := providerOf(ev)
+	if fn := byDefault[provider]; fn != nil {
+		fn(&m.Out, ev)
+	}
+	if fn := byProvider[provider][ev.EventID]; fn != nil {
+		fn(&m.Out, ev)
+	}
+	if len(m.warn) > 0 {
+		b.SetList(cWarnings, m.warn)
+	}
+	return ""
+}
+
+// mapFunc maps what is particular to one provider and event id.
+type mapFunc func(o *Out, ev *Event)
+
+// Provider names as the System header gives them.
+const (
+	ProviderSecurity = "Microsoft-Windows-Security-Auditing"
+	ProviderSysmon   = "Microsoft-Windows-Sysmon"
+	ChannelSysmon    = "Microsoft-Windows-Sysmon/Operational"
+)
+
+// byProvider holds the mappings, by provider name then event id. The maps are
+// filled by the files that define them (security.go, sysmon.go, …).
+var byProvider = map[string]map[string]mapFunc{}
+
+// byChannel names the provider whose mappings apply to a channel's events
+// when the event names no provider (some flat JSON and text exports).
+var byChannel = map[string]string{
+	"Security":    ProviderSecurity,
+	ChannelSysmon: ProviderSysmon,
+}
+
+// byDefault holds, per provider, what applies to all its events before the
+// event's own mapping (which may overwrite it).
+var byDefault = map[string]mapFunc{}
+
+func providerOf(ev *Event) string {
+	if _, ok := byProvider[ev.Provider]; ok {
+		return ev.Provider
+	}
+	return byChannel[ev.Channel]
+}
+
+// Text sets a VARCHAR column; an empty value stays NULL.
+func (o *Out) Text(ci int, v string) {
+	if v != "" {
+		o.B.SetString(ci, v)
+	}
+}
+
+// List sets a VARCHAR[] column; an empty list stays NULL.
+func (o *Out) List(ci int, v []string) { o.B.SetList(ci, v) }
+
+// Warn records a normalization warning for the row (huntsql.warnings).
+func (o *Out) Warn(format string, args ...any) { o.warn = append(o.warn, fmt.Sprintf(format, args...)) }
+
+// Int decodes an integer: 0x/0X-prefixed hexadecimal when hex is allowed
+// (Windows process ids), else decimal digits. Anything else is NULL with a
+// warning; the text stays in event.original and winlog.event_data.
+func (o *Out) Int(ci int, field, v string, hex bool) {
+	if v == "" {
+		return
+	}
+	if i, ok := DecodeInt(v, hex); ok {
+		o.B.SetInt(ci, i)
+		return
+	}
+	o.Warn("%s: not a number: %s (stored NULL)", field, v)
+}
+
+// DecodeInt reads decimal digits, or 0x-prefixed hexadecimal when hex is set.
+func DecodeInt(v string, hex bool) (int64, bool) {
+	if hex && len(v) > 2 && v[0] == '0' && (v[1] == 'x' || v[1] == 'X') {
+		u, err := strconv.ParseUint(v[2:], 16, 63)
+		return int64(u), err == nil
+	}
+	for i := 0; i < len(v); i++ {
+		if v[i] < '0' || v[i] > '9' {
+			return 0, false
+		}
+	}
+	u, err := strconv.ParseUint(v, 10, 63)
+	return int64(u), err == nil
+}
+
+// BaseName is the text after the last backslash of a Windows path.
+func BaseName(p string) string {
+	if i := strings.LastIndexByte(p, '\\'); i >= 0 {
+		return p[i+1:]
+	}
+	return p
+}
+
+func firstNonEmpty(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// DatasetOf names the Elastic module and data set of a channel's events.
+func DatasetOf(channel string) (module, dataset string) {
+	switch channel {
+	case "Security":
+		return "system", "system.security"
+	case "System":
+		return "system", "system.system"
+	case "Application":
+		return "system", "system.application"
+	case ChannelSysmon:
+		return "windows", "windows.sysmon_operational"
+	case "Microsoft-Windows-PowerShell/Operational":
+		return "windows", "windows.powershell_operational"
+	case "Windows PowerShell":
+		return "windows", "windows.powershell"
+	case "":
+		return "", ""
+	}
+	return "windows", "windows.forwarded"
+}
