@@ -20,6 +20,8 @@ import (
 	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/unicode"
 	"golang.org/x/text/transform"
+
+	"huntsql/loader/format"
 )
 
 // input is one file to load.
@@ -29,7 +31,7 @@ type input struct {
 	open    string // path to open (the spool file for stdin)
 	size    int64
 	sha256  string
-	format  string
+	format  *format.Format
 	openErr error // could not be read at all
 
 	// An input whose size no other input (loaded or loading) has cannot be a
@@ -155,12 +157,6 @@ func hashFile(ctx context.Context, path string, progress *atomic.Int64) (string,
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// Formats detected by content.
-const (
-	FormatECSJSON = "ecs-json"
-	FormatWinXML  = "windows-xml"
-)
-
 // countingReader counts bytes read into a progress counter.
 type countingReader struct {
 	r io.Reader
@@ -217,43 +213,4 @@ func utf8Text(br *bufio.Reader) io.Reader {
 		return br
 	}
 	return transform.NewReader(br, enc.NewDecoder())
-}
-
-// sniff looks at the start of a decompressed stream and names its format.
-func sniff(br *bufio.Reader) (string, error) {
-	head, _ := br.Peek(4096)
-	if len(head) == 0 {
-		return "", errors.New("empty input")
-	}
-	head = bytes.TrimPrefix(head, []byte("\xef\xbb\xbf"))
-	i := 0
-	for i < len(head) && (head[i] == ' ' || head[i] == '\t' || head[i] == '\r' || head[i] == '\n') {
-		i++
-	}
-	if i == len(head) {
-		return "", errors.New("empty input (only whitespace)")
-	}
-	switch head[i] {
-	case '{', '[':
-		return FormatECSJSON, nil
-	case '<':
-		return FormatWinXML, nil
-	}
-	first := head[i:min(len(head), i+24)]
-	if nl := bytes.IndexAny(first, "\r\n"); nl >= 0 {
-		first = first[:nl]
-	}
-	return "", fmt.Errorf("unrecognized format (starts with %q): expected ECS JSON (NDJSON, a JSON array of documents, Elasticsearch hits or search responses) or Windows event XML", printable(first))
-}
-
-func printable(b []byte) string {
-	out := make([]rune, 0, len(b))
-	for _, c := range b {
-		if c < 0x20 || c >= 0x7f {
-			out = append(out, '.')
-		} else {
-			out = append(out, rune(c))
-		}
-	}
-	return string(out)
 }

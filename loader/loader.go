@@ -7,7 +7,6 @@
 package loader
 
 import (
-	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -21,9 +20,8 @@ import (
 
 	"huntsql/internal/archive"
 	"huntsql/internal/engine"
-	"huntsql/loader/ecs"
+	"huntsql/loader/format"
 	"huntsql/loader/rows"
-	"huntsql/loader/winxml"
 )
 
 // Options configure a load.
@@ -36,8 +34,11 @@ type Options struct {
 
 	Workers    int // parallel normalizers; 0: one per core
 	FlushBytes int // buffered row payload that triggers writing files; 0: default
-	MaxRecord  int // largest record kept; 0: ecs.DefaultMaxRecord
+	MaxRecord  int // largest record kept; 0: each format's default
 	Writer     string
+	// TimeZone reads timestamps that carry no zone (classic Windows text,
+	// NXLog's EventTime); nil is UTC.
+	TimeZone *time.Location
 
 	Version  string
 	Progress *Progress
@@ -65,21 +66,30 @@ type Progress struct {
 	Rejected   atomic.Int64
 }
 
-// Problem is a rejected record, or an input that could not be read (Line 0).
+// Problem is a rejected record, or an input that failed as a whole.
 type Problem struct {
-	File   string
-	Line   int64
-	Offset int64
+	File string
+	// Input is set when the problem is the input's, not one record's: it
+	// could not be read, or it ended early.
+	Input  bool
+	Line   int64  // 1-based line of the record; 0 when the input has no lines (binary)
+	Offset int64  // byte offset of the record in the decompressed input
+	Where  string // more location within binary inputs, e.g. "chunk 3, record 1234"
 	Reason string
 	Data   []byte // the record's bytes, verbatim (a prefix when Size > len(Data))
 	Size   int64
 }
 
 func (p Problem) String() string {
-	if p.Line == 0 {
+	switch {
+	case p.Input:
 		return fmt.Sprintf("%s: %s", p.File, p.Reason)
+	case p.Line > 0:
+		return fmt.Sprintf("%s:%d: %s (byte offset %d)", p.File, p.Line, p.Reason, p.Offset)
+	case p.Where != "":
+		return fmt.Sprintf("%s: %s (%s, byte offset %d)", p.File, p.Reason, p.Where, p.Offset)
 	}
-	return fmt.Sprintf("%s:%d: %s (byte offset %d)", p.File, p.Line, p.Reason, p.Offset)
+	return fmt.Sprintf("%s: %s (byte offset %d)", p.File, p.Reason, p.Offset)
 }
 
 // Summary reports a finished load.
@@ -201,7 +211,7 @@ func (l *load) prepare(ctx context.Context) error {
 			in.sha256, in.openErr = hashFile(ctx, in.open, &p.BytesDone)
 		}
 		if in.openErr != nil {
-			l.problem(Problem{File: in.path, Reason: in.openErr.Error()})
+			l.problem(Problem{File: in.path, Input: true, Reason: in.openErr.Error()})
 			l.sum.FailedFiles++
 			continue
 		}
@@ -284,6 +294,7 @@ type chunk struct {
 type result struct {
 	chunk
 	batch   *rows.Batch
+	records int64 // rows + rejects: a raw record may hold many (an EVTX chunk)
 	rejects []Problem
 }
 
@@ -335,7 +346,13 @@ func (l *load) run(ctx context.Context) error {
 	return ctx.Err()
 }
 
-const chunkRecords = 256
+// A chunk holds up to chunkRecords raw records or chunkBytes of them: records
+// of binary formats are containers (64 KiB EVTX chunks), which the workers
+// must share too.
+const (
+	chunkRecords = 256
+	chunkBytes   = 1 << 20
+)
 
 // beforeCommit lets tests stop a load at its most delicate moment: every file
 // written, nothing committed.
@@ -376,76 +393,72 @@ func (l *load) readInput(i int, in *input, send func([]rows.Raw) bool) error {
 		return err
 	}
 	defer closeDec()
-	// UTF-16 (Windows tools write it, JSON or XML) becomes UTF-8 before anything
-	// looks at the text.
-	br := bufio.NewReaderSize(utf8Text(bufio.NewReaderSize(r, 64<<10)), 256<<10)
-	format, err := sniff(br)
+	fm, br, err := detect(r)
 	if err != nil {
 		return err
 	}
-	in.format = format
-	l.stats[i].Format = format
-	var next func() (rows.Raw, error)
-	var readErr func() error
-	switch format {
-	case FormatECSJSON:
-		sp := ecs.NewSplitter(br, l.opts.MaxRecord)
-		next, readErr = sp.Next, sp.ReadErr
-	case FormatWinXML:
-		sp := winxml.NewSplitter(br, 0)
-		next, readErr = sp.Next, sp.ReadErr
-	}
+	in.format = fm
+	l.stats[i].Format = fm.Name
+	sp := fm.NewSplitter(br, l.formatOptions())
 	batch := make([]rows.Raw, 0, chunkRecords)
+	size := 0
 	for {
-		raw, err := next()
+		raw, err := sp.Next()
 		if err == io.EOF {
 			break
 		}
 		batch = append(batch, raw)
-		if len(batch) == chunkRecords {
+		size += len(raw.Data)
+		if len(batch) == chunkRecords || size >= chunkBytes {
 			if !send(batch) {
 				return nil
 			}
 			batch = make([]rows.Raw, 0, chunkRecords)
+			size = 0
 		}
 	}
 	if len(batch) > 0 && !send(batch) {
 		return nil
 	}
-	if err := readErr(); err != nil {
+	if err := sp.ReadErr(); err != nil {
 		return fmt.Errorf("input ends early: %w", err)
 	}
 	return nil
 }
 
-// normalizer turns one raw record into a row, or says why it cannot.
-type normalizer interface {
-	Normalize(raw *rows.Raw, src *rows.Source, b *rows.Batch) (reject string)
+func (l *load) formatOptions() format.Options {
+	return format.Options{MaxRecord: l.opts.MaxRecord, TimeZone: l.opts.TimeZone}
 }
 
 // normalize turns chunks into rows.
 func (l *load) normalize(ctx context.Context, in <-chan chunk, out chan<- result) {
-	normalizers := map[string]normalizer{FormatECSJSON: ecs.NewNormalizer(), FormatWinXML: winxml.NewNormalizer()}
+	normalizers := map[*format.Format]format.Normalizer{}
 	for c := range in {
 		res := result{chunk: c}
 		if len(c.raws) > 0 {
 			in := l.inputs[c.input]
 			n := normalizers[in.format]
+			if n == nil {
+				n = in.format.NewNormalizer(l.formatOptions())
+				normalizers[in.format] = n
+			}
 			src := &rows.Source{File: in.abs, LoadID: l.id}
 			res.batch = rows.NewBatch(len(c.raws))
 			res.batch.Input = c.input
 			res.batch.Reserve(colSHA) // filled once the input's hash is known
+			reject := func(r format.Reject) {
+				res.rejects = append(res.rejects, Problem{File: in.path, Line: r.Line, Offset: r.Offset, Where: r.Where,
+					Reason: r.Reason, Data: r.Data, Size: r.Size})
+			}
 			for i := range c.raws {
 				raw := &c.raws[i]
-				reason := raw.Reject
-				if reason == "" {
-					reason = n.Normalize(raw, src, res.batch)
+				if raw.Reject != "" {
+					reject(format.RejectOf(raw, raw.Reject))
+					continue
 				}
-				if reason != "" {
-					res.rejects = append(res.rejects, Problem{File: in.path, Line: raw.Line, Offset: raw.Offset,
-						Reason: reason, Data: raw.Data, Size: raw.Size})
-				}
+				n.Normalize(raw, src, res.batch, reject)
 			}
+			res.records = int64(res.batch.Len + len(res.rejects))
 		}
 		select {
 		case out <- res:
@@ -473,13 +486,13 @@ func (l *load) collect(results <-chan result, w *partitionWriter) error {
 			if r.done {
 				if r.err != nil {
 					st.Error = r.err.Error()
-					l.problem(Problem{File: l.inputs[r.input].path, Reason: r.err.Error()})
+					l.problem(Problem{File: l.inputs[r.input].path, Input: true, Reason: r.err.Error()})
 					l.sum.FailedFiles++
 				}
 				l.sum.Files++
 				continue
 			}
-			n := int64(len(r.raws))
+			n := r.records
 			st.Records += n
 			st.Rejected += int64(len(r.rejects))
 			st.Archived += n - int64(len(r.rejects))

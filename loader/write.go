@@ -313,6 +313,7 @@ type rejectLine struct {
 	File   string `json:"file"`
 	Line   int64  `json:"line,omitempty"`
 	Offset int64  `json:"offset"`
+	Where  string `json:"where,omitempty"`
 	Reason string `json:"reason"`
 	// Record is the record text when it is valid UTF-8; RecordBase64 otherwise.
 	Record       *string `json:"record,omitempty"`
@@ -325,8 +326,8 @@ func (r *rejectsWriter) write(p Problem) {
 	if r.err != nil {
 		return
 	}
-	line := rejectLine{File: p.File, Line: p.Line, Offset: p.Offset, Reason: p.Reason, Size: p.Size}
-	if p.Line > 0 {
+	line := rejectLine{File: p.File, Line: p.Line, Offset: p.Offset, Where: p.Where, Reason: p.Reason, Size: p.Size}
+	if !p.Input {
 		if utf8.Valid(p.Data) {
 			s := string(p.Data)
 			line.Record = &s

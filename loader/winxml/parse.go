@@ -11,7 +11,6 @@ import (
 	"huntsql/loader/winevent"
 )
 
-
 // parser is a strict, small XML parser for one event. It accepts elements,
 // attributes, text, CDATA, comments and processing instructions; it refuses
 // DTDs and any entity beyond the five predefined ones and character references.
