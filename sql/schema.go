@@ -54,6 +54,7 @@ const (
 	SourceOffset = "huntsql.source_offset"
 	InputSHA256  = "huntsql.input_sha256"
 	LoadID       = "huntsql.load_id"
+	EventKey     = "huntsql.event_key"
 	Record       = "huntsql.record"
 	Warnings     = "huntsql.warnings"
 )
@@ -81,6 +82,8 @@ var Fields = []Field{
 	{"event.sequence", Int, ""},
 	{"event.created", Time, ""},
 	{"event.ingested", Time, ""},
+	{"rule.name", String, "The detection rule that produced the event (Sysmon RuleName)."},
+	{"error.code", String, ""},
 
 	{"data_stream.type", String, ""},
 	{"data_stream.dataset", String, ""},
@@ -120,6 +123,13 @@ var Fields = []Field{
 	{"process.hash.md5", String, ""},
 	{"process.hash.sha1", String, ""},
 	{"process.hash.sha256", String, ""},
+	{"process.thread.id", Int, ""},
+	{"process.pe.original_file_name", String, ""},
+	{"process.pe.description", String, ""},
+	{"process.pe.product", String, ""},
+	{"process.pe.company", String, ""},
+	{"process.pe.file_version", String, ""},
+	{"process.pe.imphash", String, ""},
 
 	{"process.parent.pid", Int, ""},
 	{"process.parent.entity_id", String, ""},
@@ -138,6 +148,67 @@ var Fields = []Field{
 	{"user.effective.name", String, ""},
 	{"user.effective.domain", String, ""},
 	{"related.user", StringList, ""},
+	{"related.ip", StringList, ""},
+	{"related.hash", StringList, ""},
+	{"related.hosts", StringList, ""},
+	{"user.target.id", String, ""},
+	{"user.target.name", String, ""},
+	{"user.target.domain", String, ""},
+	{"group.id", String, ""},
+	{"group.name", String, ""},
+	{"group.domain", String, ""},
+
+	{"source.ip", String, "IP address as text (IPv4-mapped IPv6 written as IPv4)."},
+	{"source.port", Int, ""},
+	{"source.domain", String, ""},
+	{"destination.ip", String, ""},
+	{"destination.port", Int, ""},
+	{"destination.domain", String, ""},
+	{"network.transport", String, ""},
+	{"network.protocol", String, ""},
+	{"network.direction", String, ""},
+	{"network.type", String, ""},
+	{"dns.question.name", String, ""},
+	{"dns.answers.data", StringList, "dns.answers[].data, in answer order (dns.answers.type is parallel)."},
+	{"dns.answers.type", StringList, "dns.answers[].type, parallel to dns.answers.data."},
+	{"dns.resolved_ip", StringList, ""},
+
+	{"file.path", String, ""},
+	{"file.name", String, ""},
+	{"file.directory", String, ""},
+	{"file.extension", String, ""},
+	{"file.hash.md5", String, ""},
+	{"file.hash.sha1", String, ""},
+	{"file.hash.sha256", String, ""},
+	{"file.pe.imphash", String, ""},
+	{"file.pe.original_file_name", String, ""},
+	{"file.pe.description", String, ""},
+	{"file.pe.product", String, ""},
+	{"file.pe.company", String, ""},
+	{"file.pe.file_version", String, ""},
+	{"file.code_signature.subject_name", String, ""},
+	{"file.code_signature.status", String, ""},
+	{"dll.path", String, ""},
+	{"dll.name", String, ""},
+	{"dll.hash.md5", String, ""},
+	{"dll.hash.sha1", String, ""},
+	{"dll.hash.sha256", String, ""},
+	{"dll.pe.imphash", String, ""},
+	{"dll.pe.original_file_name", String, ""},
+	{"dll.pe.description", String, ""},
+	{"dll.pe.product", String, ""},
+	{"dll.pe.company", String, ""},
+	{"dll.pe.file_version", String, ""},
+	{"dll.code_signature.subject_name", String, ""},
+	{"dll.code_signature.status", String, ""},
+	{"registry.path", String, ""},
+	{"registry.hive", String, ""},
+	{"registry.key", String, ""},
+	{"registry.value", String, ""},
+	{"registry.data.strings", StringList, ""},
+	{"registry.data.type", String, ""},
+	{"service.name", String, ""},
+	{"service.type", String, ""},
 
 	{"winlog.channel", String, ""},
 	{"winlog.provider_name", String, ""},
@@ -149,6 +220,7 @@ var Fields = []Field{
 	{"winlog.task", String, ""},
 	{"winlog.opcode", String, ""},
 	{"winlog.logon.id", String, ""},
+	{"winlog.logon.type", String, "Logon type name (Network, Interactive, …); the number stays in winlog.event_data.LogonType."},
 	{"winlog.event_data", StringMap, "All EventData name/value pairs, verbatim."},
 
 	{Original, String, "The input event's exact text (or the input's own event.original)."},
@@ -159,11 +231,12 @@ var Fields = []Field{
 	{SourceOffset, Int, "0-based byte offset of the record in the decompressed input."},
 	{InputSHA256, String, "SHA-256 of the input file as read from disk."},
 	{LoadID, String, "The load that archived the row."},
+	{EventKey, String, "The event's identity, for de-duplication: xxh3-128 (hex) of its _id, else of host, channel and record id, else of its record text."},
 }
 
 // PerEvent names the columns whose values differ on almost every row: Parquet
 // dictionary encoding and string statistics only cost time there.
-var PerEvent = []string{Original, Record, "_id", "event.id", SourceOffset, SourceLine,
+var PerEvent = []string{Original, Record, EventKey, "_id", "event.id", SourceOffset, SourceLine,
 	"process.entity_id", "process.pid", "process.hash.md5", "process.hash.sha1", "process.hash.sha256"}
 
 // Filtered names the text columns that hunts filter on most: Parquet keeps
