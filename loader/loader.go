@@ -22,6 +22,7 @@ import (
 	"huntsql/internal/engine"
 	"huntsql/loader/format"
 	"huntsql/loader/rows"
+	schema "huntsql/sql"
 )
 
 // Options configure a load.
@@ -36,6 +37,8 @@ type Options struct {
 	FlushBytes int // buffered row payload that triggers writing files; 0: default
 	MaxRecord  int // largest record kept; 0: each format's default
 	Writer     string
+	// KeepDuplicates archives events even when the archive already holds them.
+	KeepDuplicates bool
 	// TimeZone reads timestamps that carry no zone (classic Windows text,
 	// NXLog's EventTime); nil is UTC.
 	TimeZone *time.Location
@@ -101,8 +104,11 @@ type Summary struct {
 	Records     int64
 	Archived    int64
 	Rejected    int64
-	Bytes       int64 // input bytes read
-	Parquet     int   // files written
+	Unmapped    int64           // archived events without host or kind (see Input.Unmapped)
+	Duplicates  int64           // events left out because the archive already held them
+	Inputs      []archive.Input // per input read: format and counts
+	Bytes       int64           // input bytes read
+	Parquet     int             // files written
 	RejectsFile string
 	Elapsed     time.Duration
 }
@@ -293,9 +299,10 @@ type chunk struct {
 // result is a normalized chunk.
 type result struct {
 	chunk
-	batch   *rows.Batch
-	records int64 // rows + rejects: a raw record may hold many (an EVTX chunk)
-	rejects []Problem
+	batch    *rows.Batch
+	records  int64 // rows + rejects: a raw record may hold many (an EVTX chunk)
+	unmapped int64 // rows that rules selecting by kind or host cannot see
+	rejects  []Problem
 }
 
 func (l *load) run(ctx context.Context) error {
@@ -327,7 +334,7 @@ func (l *load) run(ctx context.Context) error {
 	go func() { wg.Wait(); close(results) }()
 
 	w := newPartitionWriter(ctx, l)
-	err := l.collect(results, w)
+	err := l.collect(ctx, results, w)
 	if werr := w.close(); err == nil {
 		err = werr
 	}
@@ -433,6 +440,7 @@ func (l *load) formatOptions() format.Options {
 // normalize turns chunks into rows.
 func (l *load) normalize(ctx context.Context, in <-chan chunk, out chan<- result) {
 	normalizers := map[*format.Format]format.Normalizer{}
+	var scratch []byte
 	for c := range in {
 		res := result{chunk: c}
 		if len(c.raws) > 0 {
@@ -456,8 +464,16 @@ func (l *load) normalize(ctx context.Context, in <-chan chunk, out chan<- result
 					reject(format.RejectOf(raw, raw.Reject))
 					continue
 				}
+				before := res.batch.Len
 				n.Normalize(raw, src, res.batch, reject)
+				for r := before; r < res.batch.Len; r++ {
+					if why := unmapped(res.batch, r); why != "" {
+						res.batch.AppendList(colWarnings, r, why)
+						res.unmapped++
+					}
+				}
 			}
+			scratch = setKeys(res.batch, 0, scratch)
 			res.records = int64(res.batch.Len + len(res.rejects))
 		}
 		select {
@@ -469,7 +485,7 @@ func (l *load) normalize(ctx context.Context, in <-chan chunk, out chan<- result
 }
 
 // collect takes results in input order, counts them and feeds the writer.
-func (l *load) collect(results <-chan result, w *partitionWriter) error {
+func (l *load) collect(ctx context.Context, results <-chan result, w *partitionWriter) error {
 	p := l.opts.Progress
 	waiting := map[int]result{}
 	next := 0
@@ -496,15 +512,19 @@ func (l *load) collect(results <-chan result, w *partitionWriter) error {
 			st.Records += n
 			st.Rejected += int64(len(r.rejects))
 			st.Archived += n - int64(len(r.rejects))
+			st.Unmapped += r.unmapped
 			p.Records.Add(n)
 			p.Rejected.Add(int64(len(r.rejects)))
 			for _, pr := range r.rejects {
 				l.problem(pr)
 			}
 			if r.batch != nil && r.batch.Len > 0 {
-				if err := w.add(r.batch); err != nil {
+				dups, err := w.add(ctx, r.batch)
+				if err != nil {
 					return err
 				}
+				st.Archived -= dups
+				st.Duplicates += dups
 			}
 		}
 	}
@@ -520,6 +540,8 @@ func (l *load) commit(ctx context.Context) error {
 		l.sum.Records += st.Records
 		l.sum.Archived += st.Archived
 		l.sum.Rejected += st.Rejected
+		l.sum.Unmapped += st.Unmapped
+		l.sum.Duplicates += st.Duplicates
 	}
 	for _, in := range l.inputs {
 		b += in.size
@@ -527,6 +549,7 @@ func (l *load) commit(ctx context.Context) error {
 	l.sum.Bytes = b
 	l.sum.LoadID = l.id
 	l.sum.Parquet = len(l.files)
+	l.sum.Inputs = l.stats
 
 	m := l.m
 	var rejectsRel string
@@ -573,4 +596,30 @@ func (l *load) commit(ctx context.Context) error {
 		os.Remove(l.a.Path(p))
 	}
 	return nil
+}
+
+var (
+	colWarnings = schema.MustIndex(schema.Warnings)
+	colHost     = schema.MustIndex("host.name")
+	colCode     = schema.MustIndex("event.code")
+	colCategory = schema.MustIndex("event.category")
+	colAction   = schema.MustIndex("event.action")
+)
+
+// Warnings that mark rows the loader could not map.
+const (
+	UnmappedNoHost = "unmapped: no host.name (rules grouping or filtering by host cannot see this event)"
+	UnmappedNoKind = "unmapped: no event.code, event.category or event.action (rules selecting events by kind cannot see this event)"
+)
+
+// unmapped says why row r of b is invisible to rules that select events by
+// host or kind, or returns "".
+func unmapped(b *rows.Batch, r int) string {
+	if !b.Has(colCode, r) && !b.Has(colCategory, r) && !b.Has(colAction, r) {
+		return UnmappedNoKind
+	}
+	if !b.Has(colHost, r) {
+		return UnmappedNoHost
+	}
+	return ""
 }

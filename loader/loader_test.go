@@ -34,6 +34,21 @@ type loadResult struct {
 
 func loadInto(t *testing.T, dir string, force bool, stdin string, inputs ...string) (loadResult, error) {
 	t.Helper()
+	return loadOpts(t, dir, Options{Force: force}, stdin, inputs...)
+}
+
+func mustLoadWith(t *testing.T, dir string, base Options, inputs ...string) loadResult {
+	t.Helper()
+	res, err := loadOpts(t, dir, base, "", inputs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+// loadOpts loads inputs into the archive at dir with base's settings.
+func loadOpts(t *testing.T, dir string, base Options, stdin string, inputs ...string) (loadResult, error) {
+	t.Helper()
 	ctx := context.Background()
 	a, err := archive.Open(dir)
 	if err != nil {
@@ -49,13 +64,13 @@ func loadInto(t *testing.T, dir string, force bool, stdin string, inputs ...stri
 		}
 	}()
 	var res loadResult
-	res.sum, err = Load(ctx, Options{
-		Archive: a, Engine: eng, Inputs: inputs, Force: force, Stdin: strings.NewReader(stdin),
-		OnProblem: func(p Problem) { res.problems = append(res.problems, p.String()) },
-		OnSkip:    func(path, reason string) { res.skipped = append(res.skipped, path+": "+reason) },
-	})
-	if err == nil && res.sum.Records != res.sum.Archived+res.sum.Rejected {
-		t.Errorf("counts do not balance: %d read != %d archived + %d rejected", res.sum.Records, res.sum.Archived, res.sum.Rejected)
+	opts := base
+	opts.Archive, opts.Engine, opts.Inputs, opts.Stdin = a, eng, inputs, strings.NewReader(stdin)
+	opts.OnProblem = func(p Problem) { res.problems = append(res.problems, p.String()) }
+	opts.OnSkip = func(path, reason string) { res.skipped = append(res.skipped, path+": "+reason) }
+	res.sum, err = Load(ctx, opts)
+	if err == nil && res.sum.Records != res.sum.Archived+res.sum.Rejected+res.sum.Duplicates {
+		t.Errorf("counts do not balance: %d read != %d archived + %d rejected + %d duplicates", res.sum.Records, res.sum.Archived, res.sum.Rejected, res.sum.Duplicates)
 	}
 	return res, err
 }
@@ -112,7 +127,7 @@ func query(t *testing.T, dir string, sql string) string {
 const (
 	allButRun = `* EXCLUDE ("huntsql.load_id", "huntsql.source_file")`
 	ecsOnly   = `* EXCLUDE ("huntsql.load_id", "huntsql.source_file", "huntsql.source_line", "huntsql.source_offset",
-		"huntsql.input_sha256", "huntsql.record", "event.original", "_id", "_index")`
+		"huntsql.input_sha256", "huntsql.record", "event.original", "_id", "_index", "huntsql.event_key")`
 )
 
 func TestLoadFixturesGolden(t *testing.T) {

@@ -41,6 +41,7 @@ type partitionWriter struct {
 	mu    sync.Mutex
 	err   error // the first write error; later files are not written
 	limit int
+	dedup *dedup // nil with --keep-duplicates
 }
 
 // pendingFile is one date's sorted rows on their way to a Parquet file.
@@ -54,6 +55,9 @@ func newPartitionWriter(ctx context.Context, l *load) *partitionWriter {
 	w := &partitionWriter{l: l, parts: map[int64][]rows.Segment{}, queue: make(chan pendingFile), limit: l.opts.FlushBytes}
 	if w.limit <= 0 {
 		w.limit = defaultFlushBytes
+	}
+	if !l.opts.KeepDuplicates {
+		w.dedup = newDedup(l)
 	}
 	for range max(1, runtime.NumCPU()) {
 		w.wg.Add(1)
@@ -86,6 +90,9 @@ func (w *partitionWriter) failed() error {
 	return w.err
 }
 
+// dayDate is the partition date of a day number.
+func dayDate(day int64) string { return time.UnixMicro(day * dayMicros).UTC().Format("2006-01-02") }
+
 func floorDiv(a, b int64) int64 {
 	q := a / b
 	if a%b != 0 && (a < 0) != (b < 0) {
@@ -94,10 +101,25 @@ func floorDiv(a, b int64) int64 {
 	return q
 }
 
-func (w *partitionWriter) add(b *rows.Batch) error {
+// add buffers a batch's rows, leaving out events the archive already holds
+// (unless --keep-duplicates), and returns how many it left out.
+func (w *partitionWriter) add(ctx context.Context, b *rows.Batch) (dups int64, err error) {
 	byDay := map[int64][]int{}
 	for i := 0; i < b.Len; i++ {
 		d := floorDiv(b.Time(i), dayMicros)
+		if w.dedup != nil {
+			s, _ := b.String(colKey, i)
+			if k, ok := parseKey(s); ok {
+				dup, err := w.dedup.seen(ctx, d, k)
+				if err != nil {
+					return dups, err
+				}
+				if dup {
+					dups++
+					continue
+				}
+			}
+		}
 		byDay[d] = append(byDay[d], i)
 	}
 	for d, idx := range byDay {
@@ -105,9 +127,9 @@ func (w *partitionWriter) add(b *rows.Batch) error {
 	}
 	w.bytes += b.Bytes
 	if w.bytes >= w.limit {
-		return w.flush()
+		return dups, w.flush()
 	}
-	return nil
+	return dups, nil
 }
 
 // flush turns the buffered rows into one sorted record per date, in date
@@ -149,7 +171,7 @@ func (w *partitionWriter) close() error {
 
 // prepareFile sorts one date's rows.
 func (l *load) prepareFile(day int64, segs []rows.Segment) pendingFile {
-	date := time.UnixMicro(day * dayMicros).UTC().Format("2006-01-02")
+	date := dayDate(day)
 	l.seq++
 	rel := path.Join(archive.PartitionDir(date), fmt.Sprintf("part-%s-%05d.parquet", l.id, l.seq))
 	refs := rows.SortedRefs(segs)

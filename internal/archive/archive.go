@@ -85,6 +85,13 @@ type Input struct {
 	Records  int64  `json:"records"`
 	Archived int64  `json:"archived"`
 	Rejected int64  `json:"rejected"`
+	// Unmapped counts archived events that huntsql could not map: they lack
+	// host.name, or event.code, event.category and event.action all at once,
+	// so rules that select events by kind or host cannot see them.
+	Unmapped int64 `json:"unmapped,omitempty"`
+	// Duplicates counts events not archived because the archive already held
+	// the same event (see docs/archive.md, "Duplicate events").
+	Duplicates int64 `json:"duplicates,omitempty"`
 	// Error is set when the input could not be read to its end (for example a
 	// truncated gzip stream): the records before the error are archived.
 	Error string `json:"error,omitempty"`

@@ -219,6 +219,56 @@ func (b *Batch) SetList(col int, v []string) {
 	}
 }
 
+// String returns row i of a VARCHAR column and whether it is set.
+func (b *Batch) String(col, i int) (string, bool) {
+	if !b.cols[col].ok(int32(i)) {
+		return "", false
+	}
+	return b.str(col, int32(i)), true
+}
+
+// Int64 returns row i of a BIGINT or TIMESTAMP column and whether it is set.
+func (b *Batch) Int64(col, i int) (int64, bool) {
+	c := &b.cols[col]
+	if !c.ok(int32(i)) {
+		return 0, false
+	}
+	return c.i64[i], true
+}
+
+// SetStringAt sets a VARCHAR column of row i (which need not be the last row).
+func (b *Batch) SetStringAt(col, i int, s string) {
+	c := &b.cols[col]
+	if c.valid == nil {
+		b.alloc(col)
+	}
+	c.valid[i] = true
+	c.str[i] = s
+	if c.ids != nil {
+		c.ids[i] = -1
+	}
+	b.Bytes += len(s)
+}
+
+// Has reports whether column col of row i is set (not NULL).
+func (b *Batch) Has(col, i int) bool { return b.cols[col].ok(int32(i)) }
+
+// AppendList appends v to the VARCHAR[] column col of row i (which need not be
+// the last row).
+func (b *Batch) AppendList(col, i int, v string) {
+	c := &b.cols[col]
+	if c.valid == nil {
+		b.alloc(col)
+	}
+	var l []string
+	if c.valid[i] {
+		l = c.list[i]
+	}
+	c.list[i] = append(l[:len(l):len(l)], v)
+	c.valid[i] = true
+	b.Bytes += len(v) + 4
+}
+
 // SetMap sets a MAP column of the last row; an empty map is NULL.
 func (b *Batch) SetMap(col int, v []KV) {
 	if len(v) == 0 {
@@ -228,6 +278,15 @@ func (b *Batch) SetMap(col int, v []KV) {
 	c.kv[b.Len-1] = v
 	for _, e := range v {
 		b.Bytes += len(e.K) + len(e.V) + 8
+	}
+}
+
+// Unset makes column col of the last row NULL again. A decoder that overlays
+// one mapping on another (winlogbeat documents re-mapped as Windows events)
+// clears what the first mapping set and the second leaves unset.
+func (b *Batch) Unset(col int) {
+	if c := &b.cols[col]; c.valid != nil {
+		c.valid[b.Len-1] = false
 	}
 }
 
