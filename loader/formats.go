@@ -32,6 +32,16 @@ func FormatNames() []string {
 	return names
 }
 
+// FormatByName returns the registered format called name, or nil.
+func FormatByName(name string) *format.Format {
+	for _, f := range Formats {
+		if f.Name == name {
+			return f
+		}
+	}
+	return nil
+}
+
 // detect names the format of a decompressed input and returns the reader the
 // format's splitter reads: the raw bytes for binary formats, UTF-8 text
 // (UTF-16 transcoded) for the others.

@@ -44,6 +44,9 @@ type Format struct {
 	Name string // as recorded in the manifest and shown to users, e.g. "windows-xml"
 	Doc  string // one line for `huntsql load --help` and docs
 
+	// LocalTime formats write timestamps without a zone: they are read in
+	// Options.TimeZone, and the load says so.
+	LocalTime bool
 	// Binary formats are sniffed on the raw (decompressed) bytes, before any
 	// text decoding; text formats see UTF-8 (UTF-16 transcoded, BOM removed).
 	Binary bool

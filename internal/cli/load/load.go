@@ -21,6 +21,9 @@ type Options struct {
 	Inputs  []string
 	Force   bool
 	Quiet   bool
+	// TimeZone names the zone of timestamps written without one.
+	TimeZone       string
+	KeepDuplicates bool
 
 	// Tuning, hidden from the help: used by benchmarks.
 	Writer  string
@@ -36,7 +39,7 @@ func NewCmdLoad(f *cmdutil.Factory, runF func(context.Context, *Options) error) 
 	opts := &Options{Factory: f}
 	cmd := &cobra.Command{
 		Use:   "load [flags] PATH...",
-		Short: "Archive event logs (ECS JSON, Windows event XML) as Parquet",
+		Short: "Archive event logs (ECS JSON, Windows XML and .evtx, Sysmon, auditd, …) as Parquet",
 		Long: strings.TrimSpace(`
 Load event logs into the archive, normalized to one ECS schema.
 
@@ -44,14 +47,11 @@ Inputs are files, directories (read recursively, in name order) or - for
 standard input. Compression (gzip, zstd), text encoding (UTF-8, UTF-16) and
 format are detected by content, not by file name. A directory may mix formats.
 
-  ECS JSON     NDJSON, a JSON array of documents, Elasticsearch hits
-               ({"_index","_id","_source":{...}}) or whole search/scroll
-               responses ({"hits":{"hits":[...]}}); keys nested, dotted or
-               mixed. Elastic Defend, Beats and Elastic Agent output, exports.
-  Windows XML  "wevtutil qe /f:xml" output, with or without an <Events> root,
-               one event per line (Splunk XmlWinEventLog) or pretty-printed;
-               UTF-8 or UTF-16. Every event ID loads; 4688 and 4689 map to
-               ECS process fields as Elastic does (docs/windows.md).
+` + formatsHelp() + `
+
+Windows events from every route (.evtx, XML, JSON, text) share one mapping:
+Security, System and Sysmon events map to ECS fields as Elastic's integrations
+map them (docs/windows.md, docs/formats.md).
 
 Every event keeps its exact original text in event.original; fields outside
 the schema stay there and remain queryable with DuckDB's JSON functions.
@@ -59,7 +59,14 @@ Events are partitioned by UTC date and sorted by @timestamp inside files.
 
 A malformed record is reported as FILE:LINE: REASON, kept verbatim under
 ARCHIVE/_rejects/, and the load goes on. Records read always equal records
-archived plus records rejected.
+archived plus records rejected plus duplicates.
+
+An event the archive already holds (the same _id; the same host, channel and
+record id; or the same record text) is not archived twice: overlapping exports
+load cleanly, and the summary counts the duplicates (--keep-duplicates keeps
+them). Events archived without a host or any kind (no event.code,
+event.category or event.action) are counted per file and marked in
+huntsql.warnings: rules cannot see them, and the exit status says so (3).
 
 Loading is idempotent: an input whose content (SHA-256) is already in the
 archive is skipped; --force reloads it and replaces its earlier rows. The load
@@ -84,6 +91,9 @@ commits atomically: interrupted at any moment, the archive stays as it was.`),
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Inputs = args
+			if _, err := time.LoadLocation(opts.TimeZone); err != nil {
+				return cmdutil.Usagef("--timezone %q: not a time zone (use an IANA name such as Europe/Berlin, UTC or Local)", opts.TimeZone)
+			}
 			if opts.Writer != loader.WriterDuckDB && opts.Writer != loader.WriterArrow {
 				return cmdutil.Usagef("--writer must be %s or %s", loader.WriterDuckDB, loader.WriterArrow)
 			}
@@ -94,6 +104,8 @@ commits atomically: interrupted at any moment, the archive stays as it was.`),
 		},
 	}
 	cmd.Flags().BoolVar(&opts.Force, "force", false, "reload inputs already in the archive, replacing their rows")
+	cmd.Flags().StringVar(&opts.TimeZone, "timezone", "UTC", "time zone of timestamps written without one (Splunk classic text, NXLog EventTime): an IANA name such as Europe/Berlin, UTC, or Local")
+	cmd.Flags().BoolVar(&opts.KeepDuplicates, "keep-duplicates", false, "archive events even when the archive already holds them")
 	cmd.Flags().BoolVarP(&opts.Quiet, "quiet", "q", false, "print nothing but errors")
 	cmd.Flags().StringVar(&opts.Writer, "writer", loader.WriterArrow, "Parquet writer: arrow or duckdb")
 	cmd.Flags().IntVar(&opts.FlushMB, "flush-mb", 0, "buffered MB of rows per file write")
@@ -117,6 +129,10 @@ func Run(ctx context.Context, opts *Options) error {
 	}
 	defer eng.Close()
 
+	tz, err := time.LoadLocation(opts.TimeZone)
+	if err != nil {
+		return cmdutil.Usagef("--timezone %q: %v", opts.TimeZone, err)
+	}
 	errOut := f.IO.ErrOut
 	shown, hidden := 0, 0
 	progress := &loader.Progress{}
@@ -124,7 +140,7 @@ func Run(ctx context.Context, opts *Options) error {
 	sum, err := loader.Load(ctx, loader.Options{
 		Archive: a, Engine: eng, Inputs: opts.Inputs, Stdin: f.IO.In, Force: opts.Force,
 		Writer: opts.Writer, FlushBytes: opts.FlushMB << 20, Workers: opts.Workers,
-		Version: f.Version, Progress: progress,
+		Version: f.Version, Progress: progress, TimeZone: tz, KeepDuplicates: opts.KeepDuplicates,
 		OnProblem: func(p loader.Problem) {
 			if shown < maxShownProblems {
 				view.pause(func() { fmt.Fprintf(errOut, "error: %s\n", p) })
@@ -147,15 +163,78 @@ func Run(ctx context.Context, opts *Options) error {
 		fmt.Fprintf(errOut, "error: … and %d more problems (all are listed in %s)\n", hidden, sum.RejectsFile)
 	}
 	if !opts.Quiet {
+		printInputs(errOut, sum, tz)
 		fmt.Fprintln(errOut, summaryLine(sum))
 		if sum.RejectsFile != "" {
 			fmt.Fprintf(errOut, "rejected records are kept in %s\n", sum.RejectsFile)
 		}
 	}
-	if !sum.Clean() {
-		return &cmdutil.PartialError{Msg: fmt.Sprintf("%d records rejected, %d inputs failed", sum.Rejected, sum.FailedFiles)}
+	for _, in := range sum.Inputs {
+		if in.Unmapped > 0 {
+			fmt.Fprintf(errOut, "warning: %s: %s of %s archived events have no host or no kind (event.code, event.category, event.action): rules cannot see them; they are marked in huntsql.warnings. Check the format was recognized (%s) and see docs/formats.md for what each format supplies.\n",
+				in.Path, cmdutil.Thousands(in.Unmapped), cmdutil.Thousands(in.Archived), in.Format)
+		}
+	}
+	if !sum.Clean() || sum.Unmapped > 0 {
+		return &cmdutil.PartialError{Msg: fmt.Sprintf("%d records rejected, %d inputs failed, %d events unmapped", sum.Rejected, sum.FailedFiles, sum.Unmapped)}
 	}
 	return nil
+}
+
+// formatsHelp lists the registered formats for the help text.
+func formatsHelp() string {
+	var b strings.Builder
+	b.WriteString("Formats, detected by content:\n")
+	for _, f := range loader.Formats {
+		fmt.Fprintf(&b, "  %-20s %s\n", f.Name, f.Doc)
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+// maxInputLines bounds the per-file lines of the summary; inputs with
+// problems are always listed.
+const maxInputLines = 30
+
+// printInputs writes one line per input read: its format and counts.
+func printInputs(w io.Writer, sum *loader.Summary, tz *time.Location) {
+	if len(sum.Inputs) == 0 {
+		return
+	}
+	localTime := false
+	shown := 0
+	for _, in := range sum.Inputs {
+		if f := loader.FormatByName(in.Format); f != nil && f.LocalTime {
+			localTime = true
+		}
+		problem := in.Rejected > 0 || in.Unmapped > 0 || in.Error != ""
+		if len(sum.Inputs) == 1 || (!problem && shown >= maxInputLines) {
+			continue
+		}
+		shown++
+		line := fmt.Sprintf("  %s: %s, %s archived", in.Path, orUnknown(in.Format), cmdutil.Thousands(in.Archived))
+		for _, c := range []struct {
+			n    int64
+			what string
+		}{{in.Rejected, "rejected"}, {in.Duplicates, "duplicates"}, {in.Unmapped, "unmapped"}} {
+			if c.n > 0 {
+				line += fmt.Sprintf(", %s %s", cmdutil.Thousands(c.n), c.what)
+			}
+		}
+		fmt.Fprintln(w, line)
+	}
+	if hidden := len(sum.Inputs) - 1 - shown; len(sum.Inputs) > 1 && hidden > 0 {
+		fmt.Fprintf(w, "  … and %d more files without problems\n", hidden)
+	}
+	if localTime {
+		fmt.Fprintf(w, "timestamps without a zone were read as %s (--timezone)\n", tz)
+	}
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "format unknown"
+	}
+	return s
 }
 
 func summaryLine(s *loader.Summary) string {
@@ -164,9 +243,13 @@ func summaryLine(s *loader.Summary) string {
 	if secs > 0 {
 		rate = float64(s.Records) / secs
 	}
-	return fmt.Sprintf("loaded %d files (%d skipped, %d failed): %s records = %s archived + %s rejected; %s in %.2fs (%s events/s)",
+	dups := ""
+	if s.Duplicates > 0 {
+		dups = fmt.Sprintf(" + %s duplicates", cmdutil.Thousands(s.Duplicates))
+	}
+	return fmt.Sprintf("loaded %d files (%d skipped, %d failed): %s records = %s archived + %s rejected%s; %s in %.2fs (%s events/s)",
 		s.Files, s.Skipped, s.FailedFiles, cmdutil.Thousands(s.Records), cmdutil.Thousands(s.Archived), cmdutil.Thousands(s.Rejected),
-		bytesText(s.Bytes), secs, cmdutil.Thousands(int64(rate)))
+		dups, bytesText(s.Bytes), secs, cmdutil.Thousands(int64(rate)))
 }
 
 func bytesText(n int64) string {
