@@ -132,7 +132,19 @@ func run(bin string, n int, dir string) error {
 	if err != nil {
 		return err
 	}
-	ms := []measure{base, sameJob, full, quarter, duckWriter}
+	// Event-level de-duplication is on by default; its cost is the gap to a
+	// load that skips it.
+	keepDups, err := load("huntsql load --keep-duplicates", big, n, "--keep-duplicates")
+	if err != nil {
+		return err
+	}
+	// Loading the same events again as another file: every event is a
+	// duplicate, found in the partitions the first load wrote.
+	again, err := reload(bin, "huntsql load (all duplicates)", big, n, filepath.Join(dir, "archive-huntsql-load"))
+	if err != nil {
+		return err
+	}
+	ms := []measure{base, sameJob, full, quarter, duckWriter, keepDups, again}
 	fmt.Printf("%-36s %10s %12s %10s %10s %9s %9s\n", "load", "seconds", "events/s", "peak RSS", "output", "vs duckdb", "vs same")
 	for _, m := range ms {
 		fmt.Printf("%-36s %10.2f %12.0f %8.0f MiB %6.0f MiB %8.2fx %8.2fx\n", m.name, m.wall.Seconds(), m.rate(), float64(m.maxRSS)/1024,
@@ -145,8 +157,44 @@ func run(bin string, n int, dir string) error {
 	fmt.Printf("\ngoal: huntsql load >= 1.50x duckdb read_json COPY: %.2fx, %s (vs DuckDB doing the same job: %.2fx)\n",
 		full.rate()/base.rate(), verdict, full.rate()/sameJob.rate())
 	fmt.Printf("duckdb read_json COPY and huntsql load: best of two alternating runs each\n")
+	fmt.Printf("de-duplication: %.2fx the time of a load with --keep-duplicates (%.0f vs %.0f MiB peak RSS); a second load of the same %d events as another file: %.2fs, all skipped as duplicates\n",
+		full.wall.Seconds()/keepDups.wall.Seconds(), float64(full.maxRSS)/1024, float64(keepDups.maxRSS)/1024, n, again.wall.Seconds())
 	fmt.Printf("peak RSS, %d vs %d events: %.2fx (1.0 means memory does not grow with input)\n\n", n, n/4, float64(full.maxRSS)/float64(quarter.maxRSS))
 	return layouts(bin, dir, n)
+}
+
+// reload loads input again into arch as a file of another name: the same
+// events, another SHA-256 (one byte appended), so the per-input check lets it
+// through and only event-level de-duplication can skip its events.
+func reload(bin, name, input string, n int, arch string) (measure, error) {
+	copyPath := input + ".again.ndjson"
+	if err := copyFile(input, copyPath, []byte("\n")); err != nil {
+		return measure{}, err
+	}
+	defer os.Remove(copyPath)
+	return timed(name, n, bin, "load", "--quiet", "--archive", arch, copyPath)
+}
+
+// copyFile copies src to dst and appends tail.
+func copyFile(src, dst string, tail []byte) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.Create(dst)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	if _, err := out.Write(tail); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
 }
 
 // windowsXML compares huntsql's Windows event decoder (splitting, parsing and
