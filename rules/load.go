@@ -18,18 +18,23 @@ type Set struct {
 	Rules []*Rule
 	// Notes tell the user about overrides ("rule X from F replaces the built-in one").
 	Notes []string
+	// Broken lists the rule files that could not be used (each an *Error or
+	// a join of them, with file and line): one broken file never stops the
+	// others, but the command must report them and fail with exit code 4.
+	Broken []error
 }
 
 // Load reads the built-in rules and then each user folder (recursively, *.toml),
 // in order. A user rule with the id of an earlier rule replaces it, with a note;
-// two rules with one id in the same folder are an error.
+// two rules with one id in the same folder are an error. A file that does not
+// parse goes to Set.Broken; a folder that cannot be read is an error.
 func Load(dirs []string) (*Set, error) {
 	byID := map[string]*Rule{}
 	set := &Set{}
 	var errs []error
 	add := func(r *Rule, group string, seen map[string]string) {
 		if prev, dup := seen[r.ID]; dup {
-			errs = append(errs, &Error{File: r.Source, Msg: fmt.Sprintf("rule id %q is also used by %s", r.ID, prev)})
+			set.Broken = append(set.Broken, &Error{File: r.Source, Msg: fmt.Sprintf("rule id %q is also used by %s", r.ID, prev)})
 			return
 		}
 		seen[r.ID] = r.Source
@@ -50,7 +55,7 @@ func Load(dirs []string) (*Set, error) {
 		}
 		r, err := Parse("builtin:"+name, data)
 		if err != nil {
-			errs = append(errs, err)
+			errs = append(errs, err) // a bug in huntsql itself
 			continue
 		}
 		r.Source = "builtin:" + name
@@ -66,12 +71,12 @@ func Load(dirs []string) (*Set, error) {
 		for _, path := range files {
 			data, err := os.ReadFile(path)
 			if err != nil {
-				errs = append(errs, fmt.Errorf("read rule %s: %w", path, err))
+				set.Broken = append(set.Broken, &Error{File: path, Msg: fmt.Sprintf("cannot read the rule file: %v", err)})
 				continue
 			}
 			r, err := Parse(path, data)
 			if err != nil {
-				errs = append(errs, err)
+				set.Broken = append(set.Broken, err)
 				continue
 			}
 			r.Source = path

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/BurntSushi/toml"
@@ -26,6 +27,9 @@ type Rule struct {
 	Author      []string `toml:"author"`
 	License     string   `toml:"license"`
 	Query       string   `toml:"query"`
+	// Details lists the result columns that a timeline's details column
+	// shows, in order (default: all but the time and host columns).
+	Details []string `toml:"details"`
 	Threat      []Threat `toml:"threat"`
 	Origin      *Origin  `toml:"origin"`
 
@@ -58,6 +62,10 @@ type Origin struct {
 	ID       string `toml:"id"`
 	Language string `toml:"language"`
 	Source   string `toml:"source"`
+	// Sigma metadata with no other home in a huntsql rule.
+	Status         string   `toml:"status,omitempty"`
+	Level          string   `toml:"level,omitempty"`
+	FalsePositives []string `toml:"falsepositives,omitempty"`
 }
 
 type file struct {
@@ -86,6 +94,7 @@ var (
 	tacticPattern    = regexp.MustCompile(`^TA[0-9]{4}$`)
 	techniquePattern = regexp.MustCompile(`^T[0-9]{4}$`)
 	subPattern       = regexp.MustCompile(`^T[0-9]{4}\.[0-9]{3}$`)
+	typeErrPattern   = regexp.MustCompile(`^line ([0-9]+) \(last key "?([^")]*)"?\): (.*)$`)
 )
 
 // Parse reads one rule file. name is used in error messages.
@@ -97,7 +106,13 @@ func Parse(name string, data []byte) (*Rule, error) {
 		if errors.As(err, &pe) {
 			return nil, &Error{File: name, Line: pe.Position.Line, Msg: pe.Message}
 		}
-		return nil, &Error{File: name, Msg: strings.TrimPrefix(err.Error(), "toml: ")}
+		msg := strings.TrimPrefix(err.Error(), "toml: ")
+		// Type mismatches come as "line N (last key "k"): reason".
+		if m := typeErrPattern.FindStringSubmatch(msg); m != nil {
+			line, _ := strconv.Atoi(m[1])
+			return nil, &Error{File: name, Line: line, Msg: fmt.Sprintf("%s: %s", m[2], m[3])}
+		}
+		return nil, &Error{File: name, Msg: msg}
 	}
 	text := string(data)
 	var errs []error
@@ -177,6 +192,22 @@ func (r *Rule) Techniques() []string {
 	}
 	slices.Sort(ids)
 	return slices.Compact(ids)
+}
+
+// Tactics returns the rule's ATT&CK tactic names (ids when unnamed), distinct
+// and in the file's order.
+func (r *Rule) Tactics() []string {
+	var out []string
+	for _, t := range r.Threat {
+		name := t.Tactic.Name
+		if name == "" {
+			name = t.Tactic.ID
+		}
+		if name != "" && !slices.Contains(out, name) {
+			out = append(out, name)
+		}
+	}
+	return out
 }
 
 // Score returns the risk score (0 when unset, which Parse does not allow).

@@ -88,8 +88,27 @@ func TestUserRuleReplacesBuiltin(t *testing.T) {
 		t.Errorf("the user rule should win: %+v", r[0])
 	}
 	writeFile(t, dir+"/dup.toml", src)
-	if _, err := Load([]string{dir}); err == nil || !strings.Contains(err.Error(), `rule id "6178.6732" is also used by`) {
-		t.Errorf("two rules with one id in a folder: %v", err)
+	set, err = Load([]string{dir})
+	if err != nil || len(set.Broken) != 1 || !strings.Contains(set.Broken[0].Error(), `rule id "6178.6732" is also used by`) {
+		t.Errorf("two rules with one id in a folder: %v %v", err, set.Broken)
+	}
+}
+
+// One broken file never stops the others: it is reported with file and line,
+// and the good rules load.
+func TestBrokenFileDoesNotStopTheOthers(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir+"/good.toml", good)
+	writeFile(t, dir+"/bad.toml", "[rule]\nid = \"b-1\"\nseverity = 3\n")
+	set, err := Load([]string{dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := set.Select([]string{"x-1"}); err != nil {
+		t.Errorf("the good rule did not load: %v", err)
+	}
+	if len(set.Broken) != 1 || !strings.Contains(set.Broken[0].Error(), "bad.toml:3:") {
+		t.Errorf("broken: %v", set.Broken)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"runtime/pprof"
 	"strings"
 	"syscall"
@@ -34,6 +35,11 @@ var version = "dev"
 func Main() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	go func() {
+		// The first Ctrl-C cancels cleanly; a second one kills, as usual.
+		<-ctx.Done()
+		stop()
+	}()
 	if path := os.Getenv("HUNTSQL_CPUPROFILE"); path != "" {
 		// For performance reports: a pprof CPU profile of the whole run.
 		if pf, err := os.Create(path); err == nil {
@@ -41,7 +47,7 @@ func Main() int {
 			defer func() { pprof.StopCPUProfile(); pf.Close() }()
 		}
 	}
-	f := &cmdutil.Factory{IO: iostreams.System(), Version: version, Getenv: os.Getenv}
+	f := &cmdutil.Factory{IO: iostreams.System(), Version: buildVersion(version, debug.ReadBuildInfo), Getenv: os.Getenv}
 	return Run(ctx, f, os.Args[1:])
 }
 
@@ -57,7 +63,8 @@ func Run(ctx context.Context, f *cmdutil.Factory, args []string) int {
 		err = &cmdutil.UsageError{Err: err}
 	}
 	if err != nil && ctx.Err() != nil {
-		err = fmt.Errorf("interrupted: %w", errors.Unwrap(err))
+		// Whatever the command was doing when the signal came, it stopped.
+		err = &cmdutil.InterruptedError{}
 	}
 	if msg := errorText(err); msg != "" {
 		fmt.Fprintln(f.IO.ErrOut, msg)
@@ -67,6 +74,37 @@ func Run(ctx context.Context, f *cmdutil.Factory, args []string) int {
 		}
 	}
 	return exitCode(err)
+}
+
+// buildVersion is the version set by make, else the module version and VCS
+// revision that go build records (go install, go build without make).
+func buildVersion(set string, info func() (*debug.BuildInfo, bool)) string {
+	if set != "dev" {
+		return set
+	}
+	bi, ok := info()
+	if !ok {
+		return set
+	}
+	v := bi.Main.Version
+	if v == "" || v == "(devel)" {
+		v = "dev"
+	}
+	var rev, modified string
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				modified = "-dirty"
+			}
+		}
+	}
+	if rev != "" {
+		v += fmt.Sprintf(" (revision %.12s%s)", rev, modified)
+	}
+	return v
 }
 
 // NewCmdRoot builds the command tree.
@@ -99,6 +137,7 @@ The archive is a directory: --archive DIR, else $HUNTSQL_ARCHIVE, else
 		return &cmdutil.UsageError{Err: err}
 	})
 	root.PersistentFlags().StringVar(&f.ArchiveFlag, "archive", "", "archive directory (default $HUNTSQL_ARCHIVE or ./huntsql-archive)")
+	root.PersistentFlags().StringVar(&f.MemoryLimit, "memory-limit", "", "DuckDB memory limit, e.g. 4GiB; beyond it, work spills to ARCHIVE/"+cmdutil.SpillDir+"/ (default $HUNTSQL_MEMORY_LIMIT, else a quarter of RAM up to 1.5GiB)")
 	root.SetUsageTemplate(root.UsageTemplate() + "\n" + ExitCodeTable + "\n")
 	root.AddCommand(
 		load.NewCmdLoad(f, nil),

@@ -1,6 +1,7 @@
-// Package results prints query results as an aligned table, CSV or JSON, with
-// one rendering of values shared by every command: timestamps as RFC 3339 UTC,
-// lists as JSON arrays, NULL as JSON null.
+// Package results prints query results as an aligned table, CSV, JSON or
+// Markdown, with one rendering of values shared by every command: timestamps as
+// RFC 3339 UTC, NULL as JSON null, and nested values (LIST, STRUCT, MAP) as
+// JSON text wherever a value must fit a cell (table, CSV, Markdown).
 package results
 
 import (
@@ -36,6 +37,9 @@ type Set struct {
 	// LineWidth, when set, fits table output to a terminal of that many
 	// columns: columns that do not fit are left out, and a note says so.
 	LineWidth int
+	// MaxRows, when set, bounds the rows a table shows; a last line counts
+	// the rest (as the duckdb shell does on a terminal).
+	MaxRows int
 }
 
 // Read reads all rows.
@@ -173,15 +177,72 @@ func JSONValue(v any) any {
 	case []byte:
 		return string(x)
 	}
-	if rv := reflect.ValueOf(v); rv.Kind() == reflect.Map {
-		// DuckDB MAP values arrive as a named map type.
+	rv := reflect.ValueOf(v)
+	if rv.Kind() == reflect.Map {
+		// STRUCT values arrive as map[string]any, nested MAP values as a named
+		// map type: keys come out sorted.
 		out := make(map[string]any, rv.Len())
 		for it := rv.MapRange(); it.Next(); {
 			out[fmt.Sprint(it.Key().Interface())] = JSONValue(it.Value().Interface())
 		}
 		return out
 	}
+	if rv.Kind() == reflect.Struct {
+		// A top-level MAP arrives as duckdb.OrderedMap, whose Keys and Values
+		// have pointer receivers: keep its key order.
+		p := reflect.New(rv.Type())
+		p.Elem().Set(rv)
+		if om, ok := p.Interface().(orderedMap); ok {
+			keys, vals := om.Keys(), om.Values()
+			obj := Object{Keys: make([]string, len(keys)), Values: make([]any, len(vals))}
+			for i := range keys {
+				obj.Keys[i] = keyText(keys[i])
+				obj.Values[i] = JSONValue(vals[i])
+			}
+			return obj
+		}
+	}
 	return v
+}
+
+// orderedMap is how duckdb-go hands over a MAP value (results does not import
+// the driver: only internal/engine does).
+type orderedMap interface {
+	Keys() []any
+	Values() []any
+}
+
+func keyText(k any) string {
+	if s, ok := k.(string); ok {
+		return s
+	}
+	return Text(k)
+}
+
+// Object is a JSON object whose keys keep their order (a DuckDB MAP).
+type Object struct {
+	Keys   []string
+	Values []any
+}
+
+// MarshalJSON writes the object with its keys in order.
+func (o Object) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, k := range o.Keys {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		if err := WriteJSON(&b, k); err != nil {
+			return nil, err
+		}
+		b.WriteByte(':')
+		if err := WriteJSON(&b, o.Values[i]); err != nil {
+			return nil, err
+		}
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
 }
 
 // Timestamp renders an instant as RFC 3339 UTC with Z, with fractional seconds
@@ -202,7 +263,7 @@ func Text(v any) string {
 	}
 	j := JSONValue(v)
 	switch j.(type) {
-	case []any, map[string]any:
+	case []any, map[string]any, Object:
 		var b bytes.Buffer
 		if WriteJSON(&b, j) == nil { // map keys come out sorted
 			return b.String()
@@ -212,12 +273,16 @@ func Text(v any) string {
 }
 
 func (s *Set) writeTable(w io.Writer, maxWidth int) error {
-	cells := make([][]string, len(s.Rows))
+	rows := s.Rows
+	if s.MaxRows > 0 && len(rows) > s.MaxRows {
+		rows = rows[:s.MaxRows]
+	}
+	cells := make([][]string, len(rows))
 	width := make([]int, len(s.Columns))
 	for i, c := range s.Columns {
 		width[i] = utf8.RuneCountInString(c)
 	}
-	for r, row := range s.Rows {
+	for r, row := range rows {
 		cells[r] = make([]string, len(row))
 		for i, v := range row {
 			t := strings.NewReplacer("\n", `\n`, "\r", `\r`, "\t", `\t`).Replace(Text(v))
@@ -296,7 +361,10 @@ func (s *Set) writeTable(w io.Writer, maxWidth int) error {
 	for _, r := range cells {
 		line(r)
 	}
-	fmt.Fprintf(&b, "(%d row%s", len(s.Rows), plural(len(s.Rows)))
+	fmt.Fprintf(&b, "(%s row%s", thousands(len(s.Rows)), plural(len(s.Rows)))
+	if len(rows) < len(s.Rows) {
+		fmt.Fprintf(&b, ", %d shown; %s more with --format csv or -o FILE", len(rows), thousands(len(s.Rows)-len(rows)))
+	}
 	if hidden := len(width) - shown; hidden > 0 {
 		names := s.Columns[shown:]
 		list := strings.Join(names[:min(len(names), 3)], ", ")
@@ -337,6 +405,15 @@ func (s *Set) writeMarkdown(w io.Writer) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// thousands writes n with thousands separators.
+func thousands(n int) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
 
 // minColumn is the narrowest a column is cut to when fitting a terminal.

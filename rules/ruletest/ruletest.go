@@ -142,12 +142,12 @@ func detect(ctx context.Context, r *rules.Rule, dir string) ([]byte, []string, e
 	if err := eng.Sandbox(ctx, []string{a.Path(archive.EventsDir)}); err != nil {
 		return nil, nil, err
 	}
-	res := runner.Run(ctx, eng, []*rules.Rule{r}, nil)
+	res := runner.Run(ctx, eng, []*rules.Rule{r}, runner.Options{})
 	if res[0].Err != nil {
 		return nil, append(problems, "the rule failed: "+res[0].Err.Error()), nil
 	}
 	var b bytes.Buffer
-	if err := runner.Write(&b, runner.NDJSON, runner.Detections(res)); err != nil {
+	if err := runner.Write(&b, runner.NDJSON, runner.Detections(res), runner.WriteOptions{}); err != nil {
 		return nil, nil, err
 	}
 	return b.Bytes(), problems, nil

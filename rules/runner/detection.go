@@ -22,6 +22,8 @@ type Detection struct {
 	// Evidence lists the events behind the detection, {file, offset} each, when
 	// the rule gives them in a "huntsql.evidence" column.
 	Evidence any
+	// Event places the detection on a timeline: its first event (see Locate).
+	Event Event
 }
 
 // Evidence is the column in which a rule may list the events behind each
@@ -35,6 +37,10 @@ type DetectionRule struct {
 	Severity  string   `json:"severity"`
 	RiskScore int      `json:"risk_score"`
 	Threat    []string `json:"threat"`
+	// Tactics are the ATT&CK tactic names, for timelines (not in the record).
+	Tactics []string `json:"-"`
+	// Details names the fields of a timeline's details column (rule.details).
+	Details []string `json:"-"`
 }
 
 // Fields are a detection's columns, in the rule's column order.
@@ -83,7 +89,7 @@ func summary(r *rules.Rule) DetectionRule {
 	if threat == nil {
 		threat = []string{}
 	}
-	return DetectionRule{ID: r.ID, Name: r.Name, Severity: r.Severity, RiskScore: r.Score(), Threat: threat}
+	return DetectionRule{ID: r.ID, Name: r.Name, Severity: r.Severity, RiskScore: r.Score(), Threat: threat, Tactics: r.Tactics(), Details: r.Details}
 }
 
 // Normalize gives a value its detection form: timestamps as RFC 3339 UTC

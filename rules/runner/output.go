@@ -2,11 +2,13 @@ package runner
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/csv"
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -17,66 +19,325 @@ import (
 
 // Output formats of detections.
 const (
-	NDJSON  = "ndjson"
-	JSON    = "json"
-	CSV     = "csv"
-	Table   = "table"
-	Parquet = "parquet"
+	NDJSON        = "ndjson"
+	JSON          = "json"
+	CSV           = "csv"
+	Table         = "table"
+	Vertical      = "vertical"
+	Timeline      = "timeline"
+	TimelineJSONL = "timeline-jsonl"
+	Parquet       = "parquet"
 )
 
-// Formats lists the accepted formats.
-var Formats = []string{NDJSON, JSON, CSV, Table, Parquet}
-
-// Write renders detections in a text format.
-func Write(w io.Writer, format string, dets []Detection) error {
-	switch format {
-	case NDJSON, JSON:
-		var b bytes.Buffer
-		if format == JSON {
-			b.WriteString("[")
-		}
-		for i, d := range dets {
-			if format == JSON {
-				if i > 0 {
-					b.WriteString(",")
-				}
-				b.WriteString("\n  ")
-			}
-			j, err := d.MarshalJSON()
-			if err != nil {
-				return err
-			}
-			b.Write(j)
-			if format == NDJSON {
-				b.WriteByte('\n')
-			}
-		}
-		if format == JSON {
-			if len(dets) > 0 {
-				b.WriteString("\n")
-			}
-			b.WriteString("]\n")
-		}
-		_, err := w.Write(b.Bytes())
-		return err
-	case CSV:
-		cw := csv.NewWriter(w)
-		cw.Write([]string{"rule.id", "rule.name", "rule.severity", "rule.risk_score", "rule.threat", "fields"})
-		for _, d := range dets {
-			cw.Write([]string{d.Rule.ID, d.Rule.Name, d.Rule.Severity, strconv.Itoa(d.Rule.RiskScore),
-				strings.Join(d.Rule.Threat, " "), d.Fields.JSON()})
-		}
-		cw.Flush()
-		return cw.Error()
-	case Table:
-		return writeTable(w, dets)
-	}
-	return fmt.Errorf("format %q cannot be written as text (want one of %s)", format, strings.Join(Formats, ", "))
+// Format is one way of writing detections. This list is the one place that
+// defines them: flags, help and writers all come from it.
+type Format struct {
+	Name string
+	Help string
+	// FileOnly formats need -o FILE (they are written by DuckDB).
+	FileOnly bool
+	// Located formats need each detection's Event (see Locate).
+	Located bool
+	// stream writes one detection as soon as it comes; render writes them all
+	// at the end (sorting or a header needs them all). Parquet has neither.
+	stream func(w io.Writer, d Detection) error
+	render func(w io.Writer, dets []Detection, o WriteOptions) error
 }
 
-// writeTable prints each detection as a block of "field  value" lines under
-// its rule's heading: rule results are wide, terminals are not.
-func writeTable(w io.Writer, dets []Detection) error {
+// Formats lists the formats, the default ones first.
+var Formats = []Format{
+	{Name: NDJSON, Help: "one JSON detection record per line", stream: writeNDJSON},
+	{Name: JSON, Help: "a JSON array of detection records", render: writeJSONArray},
+	{Name: Table, Help: "one line per detection, fitted to the terminal", Located: true, render: writeLines},
+	{Name: Vertical, Help: "each detection as a block of field/value lines", render: writeVertical},
+	{Name: CSV, Help: "one row per detection, one column per field (the union over the rules)", render: writeCSV},
+	{Name: Timeline, Help: "CSV sorted by time: timestamp, host, channel, event code, severity, rule, ATT&CK, details, source", Located: true, render: writeTimelineCSV},
+	{Name: TimelineJSONL, Help: "the timeline as JSON lines", Located: true, render: writeTimelineJSONL},
+	{Name: Parquet, Help: "the saved-detections schema, for notebooks (needs -o FILE)", FileOnly: true},
+}
+
+// FormatNames lists the format names, for flags and messages.
+func FormatNames() []string {
+	out := make([]string, len(Formats))
+	for i, f := range Formats {
+		out[i] = f.Name
+	}
+	return out
+}
+
+// LookupFormat returns the named format.
+func LookupFormat(name string) (Format, error) {
+	for _, f := range Formats {
+		if f.Name == name {
+			return f, nil
+		}
+	}
+	return Format{}, fmt.Errorf("unknown detection format %q (want one of %s)", name, strings.Join(FormatNames(), ", "))
+}
+
+// WriteOptions tune text output.
+type WriteOptions struct {
+	// LineWidth fits the table format to a terminal this wide (0: not a terminal).
+	LineWidth int
+}
+
+// Writer takes detections one by one and writes them in a format: streaming
+// formats write each at once, the others on Close.
+type Writer interface {
+	Write(d Detection) error
+	Close() error
+}
+
+// NewWriter returns a Writer of the format to w.
+func NewWriter(w io.Writer, format string, o WriteOptions) (Writer, error) {
+	f, err := LookupFormat(format)
+	if err != nil {
+		return nil, err
+	}
+	if f.stream == nil && f.render == nil {
+		return nil, fmt.Errorf("format %s is written to a file: give -o FILE", format)
+	}
+	return &writer{w: w, f: f, o: o}, nil
+}
+
+type writer struct {
+	w    io.Writer
+	f    Format
+	o    WriteOptions
+	dets []Detection
+}
+
+func (w *writer) Write(d Detection) error {
+	if w.f.stream != nil {
+		return w.f.stream(w.w, d)
+	}
+	w.dets = append(w.dets, d)
+	return nil
+}
+
+func (w *writer) Close() error {
+	if w.f.render != nil {
+		return w.f.render(w.w, w.dets, w.o)
+	}
+	return nil
+}
+
+// Write renders detections in a text format.
+func Write(w io.Writer, format string, dets []Detection, o WriteOptions) error {
+	dw, err := NewWriter(w, format, o)
+	if err != nil {
+		return err
+	}
+	for _, d := range dets {
+		if err := dw.Write(d); err != nil {
+			return err
+		}
+	}
+	return dw.Close()
+}
+
+// WriteFile writes detections to path atomically. Parquet goes through
+// DuckDB, with the schema of saved detections (engine.DetectionColumns; the
+// run columns are NULL for a run that is not saved).
+func WriteFile(ctx context.Context, eng *engine.Engine, path, format string, dets []Detection, o WriteOptions) error {
+	return archive.WriteAtomic(path, func(f *os.File) error {
+		if format == Parquet {
+			return writeParquet(ctx, eng, f.Name(), archive.Run{}, dets)
+		}
+		return Write(f, format, dets, o)
+	})
+}
+
+func writeNDJSON(w io.Writer, d Detection) error {
+	j, err := d.MarshalJSON()
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(j, '\n'))
+	return err
+}
+
+func writeJSONArray(w io.Writer, dets []Detection, _ WriteOptions) error {
+	var b bytes.Buffer
+	b.WriteString("[")
+	for i, d := range dets {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		b.WriteString("\n  ")
+		j, err := d.MarshalJSON()
+		if err != nil {
+			return err
+		}
+		b.Write(j)
+	}
+	if len(dets) > 0 {
+		b.WriteString("\n")
+	}
+	b.WriteString("]\n")
+	_, err := w.Write(b.Bytes())
+	return err
+}
+
+// writeCSV flattens the fields into columns: the union of the rules' field
+// names, in the order they first appear; a rule without a field leaves it
+// empty. Nested values are JSON text, NULL is empty.
+func writeCSV(w io.Writer, dets []Detection, _ WriteOptions) error {
+	var names []string
+	seen := map[string]bool{}
+	for _, d := range dets {
+		for _, n := range d.Fields.Names {
+			if !seen[n] {
+				seen[n] = true
+				names = append(names, n)
+			}
+		}
+	}
+	cw := csv.NewWriter(w)
+	cw.Write(append([]string{"rule.id", "rule.name", "rule.severity", "rule.risk_score", "rule.threat"}, names...))
+	for _, d := range dets {
+		rec := []string{d.Rule.ID, d.Rule.Name, d.Rule.Severity, strconv.Itoa(d.Rule.RiskScore), strings.Join(d.Rule.Threat, " ")}
+		for _, n := range names {
+			cell := ""
+			if i := slices.Index(d.Fields.Names, n); i >= 0 && d.Fields.Values[i] != nil {
+				cell = results.Text(d.Fields.Values[i])
+			}
+			rec = append(rec, cell)
+		}
+		cw.Write(rec)
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// TimelineColumns are the timeline's columns, in order.
+var TimelineColumns = []string{"timestamp", "host", "channel", "event_code", "severity", "rule_name", "rule_id",
+	"tactics", "techniques", "details", "source_file", "source_line"}
+
+// timeline sorts detections by time (detections without one last), then by
+// rule and number: the order analysts read them in.
+func timeline(dets []Detection) []Detection {
+	out := slices.Clone(dets)
+	slices.SortStableFunc(out, func(a, b Detection) int {
+		if az, bz := a.Event.Time.IsZero(), b.Event.Time.IsZero(); az != bz {
+			if az {
+				return 1
+			}
+			return -1
+		}
+		return cmp.Or(a.Event.Time.Compare(b.Event.Time), strings.Compare(a.Rule.ID, b.Rule.ID), cmp.Compare(a.Index, b.Index))
+	})
+	return out
+}
+
+// timelineRow is one detection as timeline cells; a missing value is "".
+func timelineRow(d Detection) []string {
+	ts, line := "", ""
+	if !d.Event.Time.IsZero() {
+		ts = results.Timestamp(d.Event.Time)
+	}
+	if d.Event.Line > 0 {
+		line = strconv.FormatInt(d.Event.Line, 10)
+	}
+	return []string{ts, d.Event.Host, d.Event.Channel, d.Event.Code, d.Rule.Severity, d.Rule.Name, d.Rule.ID,
+		strings.Join(d.Rule.Tactics, ", "), strings.Join(d.Rule.Threat, ", "), Details(d), d.Event.File, line}
+}
+
+func writeTimelineCSV(w io.Writer, dets []Detection, _ WriteOptions) error {
+	cw := csv.NewWriter(w)
+	cw.Write(TimelineColumns)
+	for _, d := range timeline(dets) {
+		cw.Write(timelineRow(d))
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+func writeTimelineJSONL(w io.Writer, dets []Detection, _ WriteOptions) error {
+	var b bytes.Buffer
+	for _, d := range timeline(dets) {
+		row := timelineRow(d)
+		obj := results.Object{Keys: TimelineColumns, Values: make([]any, len(row))}
+		for i, v := range row {
+			obj.Values[i] = v
+			if v == "" {
+				obj.Values[i] = nil
+			}
+		}
+		if d.Event.Line > 0 {
+			obj.Values[len(row)-1] = d.Event.Line
+		}
+		obj.Values[7] = nonNil(d.Rule.Tactics)
+		obj.Values[8] = nonNil(d.Rule.Threat)
+		if err := results.WriteJSON(&b, obj); err != nil {
+			return err
+		}
+		b.WriteByte('\n')
+	}
+	_, err := w.Write(b.Bytes())
+	return err
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// Details is a detection's key fields as one readable line,
+// "Name: value ¦ Name: value": the fields the rule lists in its details key,
+// else every field but the ones a timeline shows in its own columns. NULL
+// fields are left out; nested values are JSON text.
+func Details(d Detection) string {
+	names := d.Rule.Details
+	if len(names) == 0 {
+		for _, n := range d.Fields.Names {
+			if !slices.Contains(timeFields, n) && !slices.Contains(hostFields, n) {
+				names = append(names, n)
+			}
+		}
+	}
+	var parts []string
+	for _, n := range names {
+		i := slices.Index(d.Fields.Names, n)
+		if i < 0 || d.Fields.Values[i] == nil {
+			continue
+		}
+		parts = append(parts, n+": "+oneLine.Replace(results.Text(d.Fields.Values[i])))
+	}
+	return strings.Join(parts, " ¦ ")
+}
+
+var oneLine = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ", "\t", " ")
+
+// tableCell bounds a table cell when the output is not a terminal.
+const tableCell = 100
+
+// writeLines prints one line per detection in timeline order: time,
+// severity, rule, host, details, fitted to the terminal.
+func writeLines(w io.Writer, dets []Detection, o WriteOptions) error {
+	set := &results.Set{Columns: []string{"timestamp", "severity", "rule", "host", "details"}, LineWidth: o.LineWidth}
+	for _, d := range timeline(dets) {
+		var ts any
+		if !d.Event.Time.IsZero() {
+			ts = d.Event.Time
+		}
+		set.Rows = append(set.Rows, []any{ts, d.Rule.Severity, d.Rule.Name, d.Event.Host, Details(d)})
+	}
+	if len(set.Rows) == 0 {
+		return nil
+	}
+	width := tableCell
+	if o.LineWidth > 0 {
+		width = 0 // fitted to the terminal instead
+	}
+	return set.Write(w, results.Table, width)
+}
+
+// writeVertical prints each detection as a block of "field  value" lines
+// under its rule's heading: for reading every field of a few detections.
+func writeVertical(w io.Writer, dets []Detection, _ WriteOptions) error {
 	count := map[string]int{}
 	for _, d := range dets {
 		count[d.Rule.ID]++
@@ -98,8 +359,8 @@ func writeTable(w io.Writer, dets []Detection) error {
 		}
 		for j, v := range d.Fields.Values {
 			text := results.Text(v)
-			if n := []rune(text); len(n) > maxCell {
-				text = string(n[:maxCell-1]) + "…"
+			if n := []rune(text); len(n) > tableCell {
+				text = string(n[:tableCell-1]) + "…"
 			}
 			fmt.Fprintf(&b, "   %-*s  %s\n", width, d.Fields.Names[j], text)
 		}
@@ -111,24 +372,9 @@ func writeTable(w io.Writer, dets []Detection) error {
 	return err
 }
 
-// maxCell bounds a value in table output; machine formats are never cut.
-const maxCell = 100
-
 func plural(n int) string {
 	if n == 1 {
 		return ""
 	}
 	return "s"
-}
-
-// WriteFile writes detections to path atomically. Parquet goes through
-// DuckDB, with the schema of saved detections (engine.DetectionColumns; the
-// run columns are NULL for a run that is not saved).
-func WriteFile(ctx context.Context, eng *engine.Engine, path, format string, dets []Detection) error {
-	return archive.WriteAtomic(path, func(f *os.File) error {
-		if format == Parquet {
-			return writeParquet(ctx, eng, f.Name(), archive.Run{}, dets)
-		}
-		return Write(f, format, dets)
-	})
 }

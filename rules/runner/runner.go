@@ -6,6 +6,7 @@ package runner
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -24,28 +25,59 @@ type Result struct {
 	Elapsed time.Duration
 }
 
+// Options tune a run.
+type Options struct {
+	// Timeout bounds each rule's time (0: no bound). A rule over it is
+	// interrupted and fails with a TimeoutError; the next rule runs.
+	Timeout time.Duration
+	// OnDone, if set, is called after each rule.
+	OnDone func(i int, r Result)
+}
+
+// TimeoutError is the failure of a rule stopped by Options.Timeout.
+type TimeoutError struct {
+	Limit, Elapsed time.Duration
+}
+
+func (e *TimeoutError) Error() string {
+	return fmt.Sprintf("stopped after %.1fs: over the time limit of %s per rule (--rule-timeout; 0 for none)", e.Elapsed.Seconds(), e.Limit)
+}
+
 // Run executes each rule in turn on the engine, whose archive views must exist.
-// A failing rule is reported in its Result; the others still run. onDone, if
-// set, is called after each rule.
-func Run(ctx context.Context, eng *engine.Engine, rs []*rules.Rule, onDone func(i int, r Result)) []Result {
+// A failing rule (an SQL error, over its time or the memory limit) is reported
+// in its Result; the others still run. When ctx ends (Ctrl-C), Run stops and
+// returns the results so far; the caller checks ctx.Err().
+func Run(ctx context.Context, eng *engine.Engine, rs []*rules.Rule, opts Options) []Result {
 	out := make([]Result, 0, len(rs))
 	for i, r := range rs {
 		start := time.Now()
 		res := Result{Rule: r}
-		set, err := runOne(ctx, eng, r)
-		if err != nil {
+		rctx, cancel := ctx, context.CancelFunc(func() {})
+		if opts.Timeout > 0 {
+			rctx, cancel = context.WithTimeout(ctx, opts.Timeout)
+		}
+		set, err := runOne(rctx, eng, r)
+		cancel()
+		res.Elapsed = time.Since(start)
+		switch {
+		case err != nil && ctx.Err() != nil:
+			return out // interrupted: this rule did not run to its end
+		case err != nil && errors.Is(rctx.Err(), context.DeadlineExceeded):
+			res.Err = &TimeoutError{Limit: opts.Timeout, Elapsed: res.Elapsed}
+		case err != nil && strings.Contains(err.Error(), "Out of Memory Error"):
+			// DuckDB's advice (SET memory_limit, …) is not the user's to
+			// follow under the sandbox: say what is.
+			first, _, _ := strings.Cut(err.Error(), "\n")
+			res.Err = fmt.Errorf("%s: the rule needs more memory than the limit, even spilling to disk (raise --memory-limit, or narrow the rule)", strings.TrimSpace(first))
+		case err != nil:
 			res.Err = err
-		} else {
+		default:
 			res.Columns, res.Rows = set.Columns, set.Rows
 		}
-		res.Elapsed = time.Since(start)
-		if onDone != nil {
-			onDone(i, res)
+		if opts.OnDone != nil {
+			opts.OnDone(i, res)
 		}
 		out = append(out, res)
-		if ctx.Err() != nil {
-			break
-		}
 	}
 	return out
 }

@@ -47,12 +47,12 @@ func TestRunOrdersAndIsolatesFailures(t *testing.T) {
 		{ID: "b", Name: "broken", Severity: "low", RiskScore: &score, Query: `SELECT "process.nme" FROM events`},
 		{ID: "c", Name: "ordered", Severity: "high", RiskScore: &score, Query: "SELECT * FROM (VALUES (1), (3), (2)) v(n) ORDER BY n DESC"},
 	}
-	res := Run(ctx, eng, rs, nil)
+	res := Run(ctx, eng, rs, Options{})
 	if res[1].Err == nil || !strings.Contains(res[1].Err.Error(), `"process.nme" not found`) {
 		t.Errorf("broken rule: %v", res[1].Err)
 	}
 	var b bytes.Buffer
-	if err := Write(&b, NDJSON, Detections(res)); err != nil {
+	if err := Write(&b, NDJSON, Detections(res), WriteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	want := `{"rule":{"id":"a","name":"unordered","severity":"low","risk_score":50,"threat":[]},"fields":{"n":1,"s":"b"}}

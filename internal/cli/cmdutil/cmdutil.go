@@ -27,7 +27,40 @@ type Factory struct {
 
 	// ArchiveFlag is the value of the global --archive flag.
 	ArchiveFlag string
+	// MemoryLimit is the value of the global --memory-limit flag.
+	MemoryLimit string
 }
+
+// SpillDir is where DuckDB spills what does not fit its memory limit: inside
+// the archive (same disk, same privacy), the one directory besides the events
+// that sandboxed rules may touch. DuckDB creates it when it first spills and
+// removes its files when the engine closes.
+const SpillDir = "_spill"
+
+// memoryLimit returns DuckDB's memory limit: --memory-limit, else
+// $HUNTSQL_MEMORY_LIMIT, else DefaultMemoryLimit.
+func (f *Factory) memoryLimit() string {
+	if f.MemoryLimit != "" {
+		return f.MemoryLimit
+	}
+	if v := f.Getenv("HUNTSQL_MEMORY_LIMIT"); v != "" {
+		return v
+	}
+	return DefaultMemoryLimit()
+}
+
+// DefaultMemoryLimit is a quarter of the machine's memory, at most 1.5 GiB:
+// a hunt shares the laptop with everything else, and DuckDB spills the rest
+// to disk. (DuckDB's own default is 80% of memory.)
+func DefaultMemoryLimit() string {
+	const most = 1536 << 20
+	limit := uint64(most)
+	if total := totalMemory(); total > 0 {
+		limit = min(limit, total/4)
+	}
+	return fmt.Sprintf("%dMiB", limit>>20)
+}
+
 
 // ArchiveDir resolves the archive directory: --archive, then $HUNTSQL_ARCHIVE,
 // then ./huntsql-archive.
@@ -48,9 +81,7 @@ func (f *Factory) Archive() (*archive.Archive, error) {
 
 // Engine opens the embedded database.
 func (f *Factory) Engine(ctx context.Context) (*engine.Engine, error) {
-	return engine.Open(ctx, engine.Options{
-		MemoryLimit: f.Getenv("HUNTSQL_MEMORY_LIMIT"),
-	})
+	return engine.Open(ctx, engine.Options{MemoryLimit: f.memoryLimit()})
 }
 
 // OpenViews opens the archive and an engine whose views show its committed
@@ -66,7 +97,8 @@ func (f *Factory) OpenViews(ctx context.Context, r engine.Range, sandbox bool) (
 	if err != nil {
 		return nil, err
 	}
-	eng, err := f.Engine(ctx)
+	spill := a.Path(SpillDir)
+	eng, err := engine.Open(ctx, engine.Options{MemoryLimit: f.memoryLimit(), TempDir: spill})
 	if err != nil {
 		return nil, err
 	}
@@ -75,7 +107,7 @@ func (f *Factory) OpenViews(ctx context.Context, r engine.Range, sandbox bool) (
 		return nil, err
 	}
 	if sandbox {
-		if err := eng.Sandbox(ctx, []string{a.Path(archive.EventsDir)}); err != nil {
+		if err := eng.Sandbox(ctx, []string{a.Path(archive.EventsDir), spill}); err != nil {
 			eng.Close()
 			return nil, err
 		}
@@ -111,11 +143,28 @@ type PartialError struct{ Msg string }
 
 func (e *PartialError) Error() string { return e.Msg }
 
-// RulesFailedError reports that some rules failed while the others ran (exit code 4).
-type RulesFailedError struct{ Failed, Total int }
+// RulesFailedError reports that some rules failed while the others ran (exit
+// code 4). Broken counts rule files that could not be read at all.
+type RulesFailedError struct{ Failed, Total, Broken int }
 
 func (e *RulesFailedError) Error() string {
-	return fmt.Sprintf("%d of %d rules failed", e.Failed, e.Total)
+	var parts []string
+	if e.Failed > 0 || e.Broken == 0 {
+		parts = append(parts, fmt.Sprintf("%d of %d rules failed", e.Failed, e.Total))
+	}
+	if e.Broken == 1 {
+		parts = append(parts, "1 rule file could not be read")
+	} else if e.Broken > 1 {
+		parts = append(parts, fmt.Sprintf("%d rule files could not be read", e.Broken))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// InterruptedError reports a command stopped by Ctrl-C or SIGTERM (exit code 1).
+type InterruptedError struct{}
+
+func (e *InterruptedError) Error() string {
+	return "interrupted: the command stopped before its end; nothing was written or committed"
 }
 
 // DetectionsFoundError reports detections when the user asked to fail on them (exit code 5).
@@ -153,8 +202,23 @@ func Thousands(n int64) string {
 }
 
 // LoadRules loads the built-in rules and the --rules folders, announces
-// overrides on stderr, and selects the --rule ids (all when none).
-func (f *Factory) LoadRules(dirs, ids []string) ([]*rules.Rule, error) {
+// overrides on stderr, reports rule files that cannot be used (file:line:
+// reason) and selects the --rule ids (all when none). broken counts the files
+// reported: the command runs the others, then exits with code 4.
+func (f *Factory) LoadRules(dirs, ids []string) (selected []*rules.Rule, broken int, err error) {
+	set, err := f.RuleSet(dirs)
+	if err != nil {
+		return nil, 0, err
+	}
+	selected, err = set.Select(ids)
+	if err != nil {
+		return nil, 0, Usagef("%v", err)
+	}
+	return selected, len(set.Broken), nil
+}
+
+// RuleSet loads the rules as LoadRules does, without selecting.
+func (f *Factory) RuleSet(dirs []string) (*rules.Set, error) {
 	set, err := rules.Load(dirs)
 	if err != nil {
 		return nil, err
@@ -162,11 +226,12 @@ func (f *Factory) LoadRules(dirs, ids []string) ([]*rules.Rule, error) {
 	for _, n := range set.Notes {
 		fmt.Fprintln(f.IO.ErrOut, "note:", n)
 	}
-	selected, err := set.Select(ids)
-	if err != nil {
-		return nil, Usagef("%v", err)
+	for _, b := range set.Broken {
+		for _, line := range strings.Split(b.Error(), "\n") {
+			fmt.Fprintf(f.IO.ErrOut, "error: %s (rule file skipped)\n", line)
+		}
 	}
-	return selected, nil
+	return set, nil
 }
 
 // Examples trims the blank lines around a command's examples, keeping the

@@ -38,7 +38,7 @@ can filter as you type, and a per-host timeline of the detections.`),
 			if err != nil {
 				return err
 			}
-			selected, err := f.LoadRules(dirs, ruleIDs)
+			selected, broken, err := f.LoadRules(dirs, ruleIDs)
 			if err != nil {
 				return err
 			}
@@ -47,7 +47,7 @@ can filter as you type, and a per-host timeline of the detections.`),
 				return err
 			}
 			defer eng.Close()
-			res := runner.Run(ctx, eng, selected, nil)
+			res := runner.Run(ctx, eng, selected, runner.Options{})
 			a, err := f.Archive()
 			if err != nil {
 				return err
@@ -61,8 +61,8 @@ can filter as you type, and a per-host timeline of the detections.`),
 				return err
 			}
 			fmt.Fprintf(f.IO.ErrOut, "wrote %s: %d detections from %d rules over %s events\n", output, len(data.Detections), len(data.Rules), cmdutil.Thousands(data.Events))
-			if len(data.Failed) > 0 {
-				return &cmdutil.RulesFailedError{Failed: len(data.Failed), Total: len(data.Rules)}
+			if len(data.Failed) > 0 || broken > 0 {
+				return &cmdutil.RulesFailedError{Failed: len(data.Failed), Total: len(data.Rules), Broken: broken}
 			}
 			return nil
 		},

@@ -31,16 +31,7 @@ views (docs/rules.md). The built-in rules ship inside huntsql; --rules DIR adds
 a folder (repeatable) and a rule with a built-in id replaces the built-in one.`),
 	}
 	cmd.PersistentFlags().StringArrayVar(&dirs, "rules", nil, "add a folder of rule files (repeatable)")
-	load := func() (*rules.Set, error) {
-		set, err := rules.Load(dirs)
-		if err != nil {
-			return nil, err
-		}
-		for _, n := range set.Notes {
-			fmt.Fprintln(f.IO.ErrOut, "note:", n)
-		}
-		return set, nil
-	}
+	load := func() (*rules.Set, error) { return f.RuleSet(dirs) }
 	cmd.AddCommand(newCmdList(f, load), newCmdShow(f, load), newCmdLint(f, load), newCmdTest(f, load))
 	return cmd
 }
@@ -61,7 +52,13 @@ func newCmdList(f *cmdutil.Factory, load loadFunc) *cobra.Command {
 			for _, r := range set.Rules {
 				rs.Rows = append(rs.Rows, []any{r.ID, r.Severity, int64(r.Score()), strings.Join(r.Techniques(), " "), r.Name, r.Source})
 			}
-			return rs.Write(f.IO.Out, results.Table, 60)
+			if err := rs.Write(f.IO.Out, results.Table, 60); err != nil {
+				return err
+			}
+			if len(set.Broken) > 0 {
+				return &cmdutil.RulesFailedError{Total: len(set.Rules), Broken: len(set.Broken)}
+			}
+			return nil
 		},
 	}
 }
@@ -132,9 +129,13 @@ rule runs. Needs no archive.`),
 					fmt.Fprintf(f.IO.ErrOut, "%s: rule %s: %v\n", r.Source, r.ID, err)
 				}
 			}
-			fmt.Fprintf(f.IO.ErrOut, "linted %d rules: %d with errors\n", len(set.Rules), len(ids))
-			if len(ids) > 0 {
-				return &cmdutil.RulesFailedError{Failed: len(ids), Total: len(set.Rules)}
+			fmt.Fprintf(f.IO.ErrOut, "linted %d rules: %d with errors", len(set.Rules), len(ids))
+			if len(set.Broken) > 0 {
+				fmt.Fprintf(f.IO.ErrOut, "; %d rule files could not be read", len(set.Broken))
+			}
+			fmt.Fprintln(f.IO.ErrOut)
+			if len(ids) > 0 || len(set.Broken) > 0 {
+				return &cmdutil.RulesFailedError{Failed: len(ids), Total: len(set.Rules), Broken: len(set.Broken)}
 			}
 			return nil
 		},

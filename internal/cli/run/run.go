@@ -4,7 +4,6 @@ package run
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -25,12 +24,25 @@ type Options struct {
 	Format           string
 	FailOnDetections bool
 	Quiet            bool
+	Summary          bool
 	Save             bool
+	RuleTimeout      time.Duration
 }
+
+// DefaultRuleTimeout bounds each rule: far above what the seed rules take on
+// 100 M events, far below a rule that will never end.
+const DefaultRuleTimeout = 10 * time.Minute
+
+// summaryTop is how many rules and hosts the summary lists.
+const summaryTop = 10
 
 // NewCmdRun returns the run command; runF replaces the run step in tests.
 func NewCmdRun(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
 	opts := &Options{Factory: f}
+	var formatHelp strings.Builder
+	for _, ft := range runner.Formats {
+		fmt.Fprintf(&formatHelp, "  %-15s %s\n", ft.Name, ft.Help)
+	}
 	cmd := &cobra.Command{
 		Use:   "run [flags]",
 		Short: "Run detection rules over the archive",
@@ -45,16 +57,31 @@ Timestamps are RFC 3339 UTC, lists distinct and sorted, NULL is null. Output is
 ordered by rule id, then by the rule's own ORDER BY (rules without one are
 ordered by every column): the same archive always gives the same bytes.
 
+Formats (--format; default table on a terminal, else ndjson):
+
+`+formatHelp.String()+`
+The timeline formats place each detection at its first event (the events a
+rule lists in "huntsql.evidence", else its time and host fields): UTC time,
+host, channel or data set, event code, then the source file and line.
+Nested values (lists, structs, maps) are JSON text in csv, table and timeline.
+
 The built-in rules ship inside huntsql; --rules DIR adds a folder of rule files
-(repeatable), and a rule with the id of a built-in one replaces it.
+(repeatable), and a rule with the id of a built-in one replaces it. A rule
+file that cannot be read is reported (file:line: reason) and the others run.
 
 --from and --to (UTC unless an offset is given; --to is exclusive) skip the
 files outside the range and filter @timestamp: a rule sees only events in the
 range, so a time window that straddles an edge is evaluated on the events
 inside it only.
 
-A summary per rule (detections, events scanned, seconds) goes to stderr. A rule
-that fails is reported with the engine's message and the others still run.
+Each rule runs with a time limit (--rule-timeout) and DuckDB's memory limit
+(--memory-limit, spilling to ARCHIVE/`+cmdutil.SpillDir+`/): a rule over either is
+stopped and reported as failed, and the others still run (exit code 4). Ctrl-C
+stops the run; nothing is written.
+
+A line per rule (detections, events scanned, seconds) goes to stderr. On a
+terminal, or with --summary, a summary follows: detections by severity, by
+rule and by host (top 10 each), with the first and last detection time.
 
 --save also stores the detections in the archive with a run id, so that
 "SELECT … FROM detections" and "detection_events" (each detection with the
@@ -63,11 +90,14 @@ events behind it) work in query, shell and notebooks.`),
   # Every rule over the whole archive
   huntsql run
 
+  # A timeline for Timeline Explorer, a spreadsheet or pandas
+  huntsql run --format timeline -o timeline.csv
+
   # One rule, one week, into a file
   huntsql run --rule b42e4b88-fc4a-417b-a45e-4d4a3db9fd41 --from 2026-03-01 --to 2026-03-08T12:00Z -o detections.ndjson
 
-  # Your own rules too, as CSV
-  huntsql run --rules ./my-rules --format csv`),
+  # Your own rules too, as CSV, none allowed more than a minute
+  huntsql run --rules ./my-rules --format csv --rule-timeout 1m`),
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if opts.Format == "" {
@@ -76,11 +106,15 @@ events behind it) work in query, shell and notebooks.`),
 					opts.Format = runner.Table
 				}
 			}
-			if !slices.Contains(runner.Formats, opts.Format) {
-				return cmdutil.Usagef("--format must be one of %s", strings.Join(runner.Formats, ", "))
+			format, err := runner.LookupFormat(opts.Format)
+			if err != nil {
+				return cmdutil.Usagef("--format must be one of %s", strings.Join(runner.FormatNames(), ", "))
 			}
-			if opts.Format == runner.Parquet && opts.Output == "" {
-				return cmdutil.Usagef("--format parquet needs -o FILE")
+			if format.FileOnly && opts.Output == "" {
+				return cmdutil.Usagef("--format %s needs -o FILE", format.Name)
+			}
+			if opts.RuleTimeout < 0 {
+				return cmdutil.Usagef("--rule-timeout must be positive (0 for none)")
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -93,9 +127,11 @@ events behind it) work in query, shell and notebooks.`),
 	cmd.Flags().StringVar(&opts.From, "from", "", "only events at or after this time (2026-03-01, 2026-03-01T12:00Z, …)")
 	cmd.Flags().StringVar(&opts.To, "to", "", "only events before this time")
 	cmd.Flags().StringVarP(&opts.Output, "output", "o", "", "write detections to FILE (atomically) instead of stdout")
-	cmd.Flags().StringVarP(&opts.Format, "format", "f", "", "ndjson, json, csv, table or parquet (default: table on a terminal, else ndjson)")
+	cmd.Flags().StringVarP(&opts.Format, "format", "f", "", strings.Join(runner.FormatNames(), ", ")+" (default: table on a terminal, else ndjson)")
+	cmd.Flags().DurationVar(&opts.RuleTimeout, "rule-timeout", DefaultRuleTimeout, "stop a rule that runs longer than this (0: no limit)")
 	cmd.Flags().BoolVar(&opts.FailOnDetections, "fail-on-detections", false, "exit with code 5 when any rule fires")
-	cmd.Flags().BoolVarP(&opts.Quiet, "quiet", "q", false, "no summary on stderr")
+	cmd.Flags().BoolVarP(&opts.Quiet, "quiet", "q", false, "nothing on stderr but errors")
+	cmd.Flags().BoolVar(&opts.Summary, "summary", false, "print the summary on stderr even when it is not a terminal")
 	cmd.Flags().BoolVar(&opts.Save, "save", false, "also save the detections in the archive (views detections, detection_events)")
 	return cmd
 }
@@ -108,7 +144,11 @@ func Run(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	selected, err := f.LoadRules(opts.RuleDirs, opts.RuleIDs)
+	format, err := runner.LookupFormat(opts.Format)
+	if err != nil {
+		return cmdutil.Usagef("%v", err)
+	}
+	selected, broken, err := f.LoadRules(opts.RuleDirs, opts.RuleIDs)
 	if err != nil {
 		return err
 	}
@@ -124,10 +164,13 @@ func Run(ctx context.Context, opts *Options) error {
 	}
 	progress := f.IO.ShowProgress() && !opts.Quiet
 	start := time.Now()
-	res := runner.Run(ctx, eng, selected, func(i int, r runner.Result) {
-		if progress {
-			fmt.Fprintf(errOut, "\r\033[K[%d/%d] %s", i+1, len(selected), r.Rule.ID)
-		}
+	res := runner.Run(ctx, eng, selected, runner.Options{
+		Timeout: opts.RuleTimeout,
+		OnDone: func(i int, r runner.Result) {
+			if progress {
+				fmt.Fprintf(errOut, "\r\033[K[%d/%d] %s", i+1, len(selected), r.Rule.ID)
+			}
+		},
 	})
 	if progress {
 		fmt.Fprint(errOut, "\r\033[K")
@@ -136,19 +179,26 @@ func Run(ctx context.Context, opts *Options) error {
 		return err
 	}
 	dets := runner.Detections(res)
+	summary := !opts.Quiet && (opts.Summary || f.IO.ShowProgress())
+	if format.Located || summary {
+		if err := runner.Locate(ctx, eng, dets); err != nil {
+			return err
+		}
+	}
+	wo := runner.WriteOptions{}
 	if opts.Output != "" {
-		// The sandboxed engine cannot write files: Parquet output gets its own.
-		out, err := f.Engine(ctx)
-		if err != nil {
-			return err
+		var out = eng
+		if format.FileOnly {
+			// The sandboxed engine cannot write files: Parquet output gets its own.
+			if out, err = f.Engine(ctx); err != nil {
+				return err
+			}
+			defer out.Close()
 		}
-		err = runner.WriteFile(ctx, out, opts.Output, opts.Format, dets)
-		out.Close()
-		if err != nil {
-			return err
-		}
+		err = runner.WriteFile(ctx, out, opts.Output, opts.Format, dets, wo)
 	} else {
-		err = runner.Write(f.IO.Out, opts.Format, dets)
+		wo.LineWidth = f.IO.TerminalWidth()
+		err = runner.Write(f.IO.Out, opts.Format, dets, wo)
 	}
 	if err != nil {
 		return err
@@ -196,8 +246,14 @@ func Run(ctx context.Context, opts *Options) error {
 		fmt.Fprintf(errOut, "ran %d rules over %s events in %.2fs: %d detections, %d rules failed\n",
 			len(res), cmdutil.Thousands(scanned), time.Since(start).Seconds(), len(dets), failed)
 	}
-	if failed > 0 {
-		return &cmdutil.RulesFailedError{Failed: failed, Total: len(res)}
+	if summary {
+		fmt.Fprintln(errOut)
+		if err := runner.Summarize(dets).Write(errOut, summaryTop); err != nil {
+			return err
+		}
+	}
+	if failed > 0 || broken > 0 {
+		return &cmdutil.RulesFailedError{Failed: failed, Total: len(res), Broken: broken}
 	}
 	if opts.FailOnDetections && len(dets) > 0 {
 		return &cmdutil.DetectionsFoundError{Count: len(dets)}
