@@ -30,8 +30,8 @@ type Rule struct {
 	// Details lists the result columns that a timeline's details column
 	// shows, in order (default: all but the time and host columns).
 	Details []string `toml:"details"`
-	Threat      []Threat `toml:"threat"`
-	Origin      *Origin  `toml:"origin"`
+	Threat  []Threat `toml:"threat"`
+	Origin  *Origin  `toml:"origin"`
 
 	// Source is where the rule was read from: "builtin:FILE" or a path.
 	Source string `toml:"-"`
