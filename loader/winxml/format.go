@@ -26,8 +26,9 @@ var Format = &format.Format{
 	NewSplitter: func(r *bufio.Reader, opts format.Options) format.Splitter {
 		return NewSplitter(r, 0)
 	},
-	NewNormalizer: func(format.Options) format.Normalizer {
+	NewNormalizer: func(opts format.Options) format.Normalizer {
 		n := NewNormalizer()
+		n.Options = opts
 		return format.Single(func(raw *rows.Raw, src *rows.Source, b *rows.Batch) string { return n.Normalize(raw, src, b) })
 	},
 }

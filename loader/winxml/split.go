@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 
+	"huntsql/loader/format"
 	"huntsql/loader/rows"
 	"huntsql/loader/stream"
 )
@@ -103,6 +104,9 @@ const tail = len("</Events") + 1
 // step consumes the text up to the next event, then the event.
 func (s *Splitter) step() bool {
 	for {
+		if interleaved != nil && s.textRecord() {
+			return true
+		}
 		b := s.Buf[s.Pos:s.End]
 		if at := startAt(b); at >= 0 {
 			if at > 0 {
@@ -278,4 +282,54 @@ func (s *Splitter) skipOversized(lineNo, off int64) {
 	}
 	s.pending = append(s.pending, rows.Raw{Data: prefix, Line: lineNo, Offset: off, Size: size,
 		Reject: fmt.Sprintf("event larger than %d bytes (%d bytes)", s.max, size)})
+}
+
+// Text records interleaved with events.
+//
+// Splunk writes XmlWinEventLog events one per line and classic WinEventLog
+// text records to the same file. Whichever kind a file starts with, both must
+// load: the text format registers here (package wintext does), the splitter
+// passes its records on instead of rejecting them as text outside any
+// <Event>, and the Normalizer hands them back to that format's normalizer.
+
+// Interleaved is a text format whose records may sit between events.
+type Interleaved struct {
+	// Len returns the length of the record that starts at b[0]; 0 when no
+	// record of the format starts there; -1 when b, the input read so far
+	// (all of it when atEOF), does not reach the record's end yet.
+	Len func(b []byte, atEOF bool) int
+	// NewNormalizer returns a normalizer of those records for one worker.
+	NewNormalizer func(opts format.Options) format.Single
+}
+
+var interleaved *Interleaved
+
+// Interleave registers the text format whose records may sit between events;
+// call it from an init function.
+func Interleave(f Interleaved) { interleaved = &f }
+
+// textRecord cuts a record of the interleaved format when one starts after
+// the blanks at s.Pos, and reports whether it did.
+func (s *Splitter) textRecord() bool {
+	for {
+		b := s.Buf[s.Pos:s.End]
+		i := 0
+		for i < len(b) && isSpace(b[i]) {
+			i++
+		}
+		if i == len(b) || b[i] == '<' {
+			return false
+		}
+		n := interleaved.Len(b[i:], s.EOF)
+		if n < 0 && (s.Fill() || s.EOF) {
+			continue // more input, or its end: look again
+		}
+		if n <= 0 {
+			return false // not a record, or one larger than the window: rejected as stray text
+		}
+		s.Advance(i)
+		s.pending = append(s.pending, rows.Raw{Data: bytes.Clone(b[i : i+n]), Line: s.Line, Offset: s.Offset()})
+		s.Advance(n)
+		return true
+	}
 }

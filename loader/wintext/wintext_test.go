@@ -1,0 +1,436 @@
+package wintext
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/iotest"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"huntsql/internal/golden"
+	"huntsql/loader/format"
+	"huntsql/loader/rows"
+	"huntsql/loader/winevent"
+	"huntsql/loader/winxml"
+	schema "huntsql/sql"
+)
+
+const fixtures = "../../fixtures/wintext"
+
+func readFixture(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(fixtures, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// loaded is what a format makes of an input: its rows (in input order) and
+// its rejects.
+type loaded struct {
+	rows    []map[string]any
+	order   [][]string // column names of each row, in schema order
+	rejects []format.Reject
+	records int
+}
+
+// load runs a format's splitter and normalizer over in, as the loader does,
+// checking that every record is a row or a reject.
+func load(t testing.TB, f *format.Format, in []byte, opts format.Options) loaded {
+	t.Helper()
+	sp := f.NewSplitter(bufioReader(in), opts)
+	n := f.NewNormalizer(opts)
+	b := rows.NewBatch(8)
+	var out loaded
+	for {
+		raw, err := sp.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		out.records++
+		before := b.Len
+		n.Normalize(&raw, &rows.Source{File: "in"}, b, func(r format.Reject) { out.rejects = append(out.rejects, r) })
+		if b.Len-before+len(out.rejects) > out.records || b.Len+len(out.rejects) != out.records {
+			t.Fatalf("record %d at line %d gave %d rows and %d rejects in all", out.records, raw.Line, b.Len, len(out.rejects))
+		}
+	}
+	if err := sp.ReadErr(); err != nil {
+		t.Fatal(err)
+	}
+	out.rows, out.order = rowsOf(t, b)
+	return out
+}
+
+// rowsOf renders a batch's rows as column → value, NULL columns left out.
+func rowsOf(t testing.TB, b *rows.Batch) ([]map[string]any, [][]string) {
+	seg := rows.Segment{B: b}
+	refs := make([]rows.Ref, b.Len)
+	for i := range b.Len {
+		seg.Rows = append(seg.Rows, i)
+		refs[i] = rows.Ref{S: 0, R: int32(i)}
+	}
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	rec := rows.Record(mem, []rows.Segment{seg}, refs)
+	defer rec.Release()
+	out := make([]map[string]any, b.Len)
+	order := make([][]string, b.Len)
+	for i := range out {
+		out[i] = map[string]any{}
+		for ci, f := range schema.Fields {
+			col := rec.Column(ci)
+			if col.IsNull(i) {
+				continue
+			}
+			v := col.GetOneForMarshal(i)
+			if f.Kind == schema.Time {
+				v = time.UnixMicro(int64(col.(*array.Timestamp).Value(i))).UTC().Format(time.RFC3339Nano)
+			}
+			out[i][f.Name] = v
+			order[i] = append(order[i], f.Name)
+		}
+	}
+	return out, order
+}
+
+// golden renders rows and rejects for a golden file; event.original is
+// checked against the input instead (it is the record's exact text).
+func (l loaded) golden(t testing.TB, in []byte) []byte {
+	var buf bytes.Buffer
+	buf.WriteString("# rejects\n")
+	for _, r := range l.rejects {
+		fmt.Fprintf(&buf, "%d@%d: %s: %.60q\n", r.Line, r.Offset, r.Reason, r.Data)
+	}
+	buf.WriteString("# rows\n")
+	for i, row := range l.rows {
+		off := row[schema.SourceOffset].(int64)
+		orig := row[schema.Original].(string)
+		if !bytes.HasPrefix(in[off:], []byte(orig)) {
+			t.Errorf("row %d: event.original is not the input's text at offset %d", i, off)
+		}
+		buf.WriteByte('{')
+		first := true
+		for _, name := range l.order[i] {
+			if name == schema.Original {
+				continue
+			}
+			if !first {
+				buf.WriteByte(',')
+			}
+			first = false
+			k, _ := json.Marshal(name)
+			v, err := json.Marshal(row[name])
+			if err != nil {
+				t.Fatal(err)
+			}
+			buf.Write(k)
+			buf.WriteByte(':')
+			buf.Write(v)
+		}
+		buf.WriteString("}\n")
+	}
+	return buf.Bytes()
+}
+
+func TestFixturesGolden(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join(fixtures, "*.txt"))
+	if len(files) == 0 {
+		t.Fatal("no fixtures")
+	}
+	for _, path := range files {
+		name := filepath.Base(path)
+		t.Run(name, func(t *testing.T) {
+			in := readFixture(t, name)
+			f := Format
+			if Sniff(in) < winxml.Format.Sniff(in) {
+				f = winxml.Format // XML first: the windows-xml format takes the file
+			}
+			got := load(t, f, in, format.Options{})
+			golden.Check(t, filepath.Join("testdata", "golden", name), got.golden(t, in))
+		})
+	}
+}
+
+func TestSniff(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		want format.Confidence
+	}{
+		{"security-classic.txt", format.Certain},
+		{"classic-crlf-bom.txt", format.Certain},
+		{"mixed-classic-first.txt", format.Certain},
+		{"mixed-xml-first.txt", format.Likely},
+	} {
+		if got := Sniff(readFixture(t, tc.name)); got != tc.want {
+			t.Errorf("Sniff(%s) = %d, want %d", tc.name, got, tc.want)
+		}
+	}
+	for _, in := range []string{
+		"", "{\"a\":1}\n", "<Event><System/></Event>\n", "01/15/2024 10:22:33 AM\nhello\n",
+		"LogName=Security\nEventCode=4688\n", "type=SYSCALL msg=audit(1.0:1): x=1\n",
+		"13/45/2024 10:22:33 AM\nLogName=Security\n",
+	} {
+		if got := Sniff([]byte(in)); got != format.No {
+			t.Errorf("Sniff(%q) = %d, want No", in, got)
+		}
+	}
+}
+
+// Both kinds of record in one file load whichever kind the file starts with,
+// and both give the rows they give in files of their own.
+func TestMixedFilesLoadWhicheverWaySniffed(t *testing.T) {
+	for _, name := range []string{"mixed-classic-first.txt", "mixed-xml-first.txt"} {
+		in := readFixture(t, name)
+		for _, f := range []*format.Format{Format, winxml.Format} {
+			got := load(t, f, in, format.Options{})
+			if len(got.rejects) != 0 || len(got.rows) != bytes.Count(in, []byte("\nLogName="))+bytes.Count(in, []byte("<Event ")) {
+				t.Errorf("%s read as %s: %d rows, rejects %v", name, f.Name, len(got.rows), got.rejects)
+			}
+		}
+	}
+}
+
+// The same 4688 as classic text and as XML gives the same process columns
+// (and the same event data); only what the text renders differently differs.
+func TestClassicAndXMLTwinsGiveTheSameProcessColumns(t *testing.T) {
+	classic := readFixture(t, "twin-4688.txt")
+	xml := readFixture(t, "../rules/6178.6732/fires/38-program-files-python.xml")
+	c, x := load(t, Format, classic, format.Options{}), load(t, winxml.Format, xml, format.Options{})
+	if len(c.rows) != 1 || len(x.rows) != 1 {
+		t.Fatalf("rows: classic %d, xml %d; rejects %v %v", len(c.rows), len(x.rows), c.rejects, x.rejects)
+	}
+	// Columns the classic text cannot give as the XML does: the task and
+	// opcode are rendered names, the message is there, provenance differs.
+	differ := map[string]bool{"winlog.task": true, "winlog.opcode": true, "winlog.version": true, "message": true,
+		schema.Original: true, schema.SourceLine: true, schema.SourceOffset: true}
+	for name := range union(c.rows[0], x.rows[0]) {
+		if differ[name] {
+			continue
+		}
+		cv, _ := json.Marshal(c.rows[0][name])
+		xv, _ := json.Marshal(x.rows[0][name])
+		if !bytes.Equal(cv, xv) {
+			t.Errorf("%s: classic %s, xml %s", name, cv, xv)
+		}
+	}
+	for _, name := range []string{"process.name", "process.command_line", "process.parent.pid", "user.name"} {
+		if c.rows[0][name] == nil {
+			t.Errorf("%s is NULL", name)
+		}
+	}
+}
+
+func union(a, b map[string]any) map[string]bool {
+	u := map[string]bool{}
+	for k := range a {
+		u[k] = true
+	}
+	for k := range b {
+		u[k] = true
+	}
+	return u
+}
+
+// The timestamp line has no zone: it is read in --timezone.
+func TestTimestampsReadInTheLoadTimeZone(t *testing.T) {
+	in := readFixture(t, "twin-4688.txt") // 03/01/2026 12:00:00 PM
+	ny, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Skip("no time zone database:", err)
+	}
+	for _, tc := range []struct {
+		loc  *time.Location
+		want string
+	}{
+		{nil, "2026-03-01T12:00:00Z"},
+		{ny, "2026-03-01T17:00:00Z"},
+		{time.FixedZone("", 2*3600), "2026-03-01T10:00:00Z"},
+	} {
+		got := load(t, Format, in, format.Options{TimeZone: tc.loc})
+		if ts := got.rows[0][schema.Timestamp]; ts != tc.want {
+			t.Errorf("zone %v: @timestamp %v, want %s", tc.loc, ts, tc.want)
+		}
+	}
+}
+
+func TestParseStamp(t *testing.T) {
+	for in, want := range map[string]string{
+		"01/15/2024 10:22:33 AM":     "2024-01-15T10:22:33Z",
+		"01/15/2024 12:22:33 AM":     "2024-01-15T00:22:33Z",
+		"01/15/2024 12:22:33 PM":     "2024-01-15T12:22:33Z",
+		"1/5/2024 1:02:03 pm":        "2024-01-05T13:02:03Z",
+		"06/03/2026 08:54:01.170 PM": "2026-06-03T20:54:01.17Z",
+		"01/15/2024 22:22:33":        "2024-01-15T22:22:33Z",
+		"01/15/2024 22:22:33.5":      "2024-01-15T22:22:33.5Z",
+		"2024-01-15 22:22:33.123456": "2024-01-15T22:22:33.123456Z",
+		"02/29/2024 00:00:00  ":      "2024-02-29T00:00:00Z",
+	} {
+		st, ok := parseStamp([]byte(in))
+		if !ok {
+			t.Errorf("parseStamp(%q) failed", in)
+			continue
+		}
+		if got := st.utc(time.UTC).Format(time.RFC3339Nano); got != want {
+			t.Errorf("parseStamp(%q) = %s, want %s", in, got, want)
+		}
+	}
+	for _, in := range []string{"", "01/15/2024", "13/15/2024 10:22:33 AM", "02/30/2024 10:22:33 AM",
+		"01/15/2024 13:22:33 PM", "01/15/2024 00:22:33 AM", "01/15/2024 10:22:33AM", "01/15/2024 10:22:33 XM",
+		"01/15/24 10:22:33 AM", "01/15/2024 10:22 AM", "01/15/2024 10:22:33.", "2024-1-15 10:22:33",
+		"01/15/2024 10:22:33 AM trailing"} {
+		if _, ok := parseStamp([]byte(in)); ok {
+			t.Errorf("parseStamp(%q) accepted", in)
+		}
+	}
+}
+
+func TestMessageLayouts(t *testing.T) {
+	in := readFixture(t, "security-classic.txt")
+	sp := NewSplitter(bytes.NewReader(in), 0)
+	var ev winevent.Event
+	got := map[string]map[string]string{}
+	for {
+		raw, err := sp.Next()
+		if err == io.EOF {
+			break
+		}
+		if err := Parse(raw.Text(), time.UTC, &ev); err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]string{}
+		for _, d := range ev.Data {
+			m[d.Name] = d.Value
+		}
+		got[ev.EventID+"@"+ev.RecordID] = m
+	}
+	want := map[string]map[string]string{
+		"4688@1001": {"SubjectUserSid": `CORP\bob`, "NewProcessId": "0x1168", "ProcessId": "0xe80",
+			"CommandLine": `"C:\Windows\system32\netsh.exe"  advfirewall set allprofiles state off`, "TokenElevationType": "TokenElevationTypeFull (2)"},
+		"4688@1000": {"SubjectLogonId": "0x3e7a1", "TargetUserSid": "S-1-0-0", "TargetUserName": "-", "ParentProcessName": `C:\Windows\explorer.exe`},
+		"4689@1002": {"Status": "0x0", "ProcessId": "0x1168", "ProcessName": `C:\Windows\System32\netsh.exe`},
+		"4624@88954": {"SubjectUserSid": "S-1-0-0", "TargetUserName": "carol", "LogonType": "3", "IpAddress": "192.0.2.10", "IpPort": "50112",
+			"LogonProcessName": "NtLmSsp ", "ImpersonationLevel": "Impersonation", "TargetLinkedLogonId": "0x0", "ElevatedToken": "Yes", "KeyLength": "128"},
+		"4625@88955": {"TargetUserName": "testaccount", "TargetDomainName": "", "Status": "0xc000006d", "SubStatus": "0xc0000064",
+			"LogonType": "3", "IpAddress": "198.51.100.7", "ProcessName": "-", "FailureReason": "Unknown user name or bad password."},
+		"4634@88990": {"TargetUserName": "carol", "TargetLogonId": "0x64d3d4", "LogonType": "3"},
+		"4672@88953": {"SubjectUserSid": "S-1-5-18", "PrivilegeList": "SeAssignPrimaryTokenPrivilege\n\t\t\tSeTcbPrivilege\n\t\t\tSeSecurityPrivilege\n\t\t\tSeDebugPrivilege"},
+		"4648@4242":  {"TargetUserName": "admin", "TargetServerName": "FS01.corp.example", "ProcessName": `C:\Windows\System32\runas.exe`, "IpAddress": "-"},
+		"1@76122":    {"ProcessId": "6276", "Image": `C:\Windows\System32\wsmprovhost.exe`, "CurrentDirectory": `C:\Windows\system32\`, "ParentUser": `NT AUTHORITY\SYSTEM`, "Description": "Host process for WinRM plug-ins", "RuleName": "-"},
+		"7036@5521":  {},
+	}
+	for id, fields := range want {
+		for name, v := range fields {
+			if got[id][name] != v {
+				t.Errorf("%s %s = %q, want %q", id, name, got[id][name], v)
+			}
+		}
+	}
+	if n := len(got["7036@5521"]); n != 0 {
+		t.Errorf("7036: %d data values from a message without labels", n)
+	}
+	if n := len(got["1@76122"]); n != 23 {
+		t.Errorf("Sysmon 1: %d data values, want 23", n)
+	}
+}
+
+func TestRejectReasons(t *testing.T) {
+	good := string(readFixture(t, "twin-4688.txt"))
+	for _, tc := range []struct{ in, want string }{
+		{"Splunk export\n" + good, "text outside any classic WinEventLog record or <Event> element"},
+		{"01/15/2024 10:22:33 AM\nLogName=Security\nComputerName=X\nMessage=m\n", "classic WinEventLog record has no EventCode= line"},
+		{"01/15/2024 10:22:33 AM\nLogName=Security\nEventCode=4688\nno equals sign\nMessage=m\n", "line 4 of the classic WinEventLog record is not Key=value before Message="},
+		{"01/15/2024 10:22:33 AM\nLogName=Security\nEventCode=4688\nMessage=\xff\n", "not valid UTF-8 at byte"},
+		{"<Event xmlns='x'><System>\n" + good, "invalid event XML"},
+	} {
+		got := load(t, Format, []byte(tc.in), format.Options{})
+		if len(got.rejects) != 1 || !strings.Contains(got.rejects[0].Reason, tc.want) {
+			t.Errorf("%.40q: rejects %+v, want one containing %q", tc.in, got.rejects, tc.want)
+		}
+	}
+}
+
+func TestSplitterLimitsAndResync(t *testing.T) {
+	good := string(readFixture(t, "twin-4688.txt"))
+	big := strings.Replace(good, "-V", "-V "+strings.Repeat("A", 5000), 1)
+	longLine := strings.Replace(good, "Message=", "Message="+strings.Repeat("B", 20000), 1)
+	for _, in := range []string{good + big + good, good + longLine + good, good + "<Event " + strings.Repeat("C", 9000) + "</Event>\n" + good} {
+		sp := NewSplitter(iotest.HalfReader(strings.NewReader(in)), 4096)
+		var got []rows.Raw
+		for {
+			r, err := sp.Next()
+			if err == io.EOF {
+				break
+			}
+			got = append(got, r)
+		}
+		if len(got) != 3 || got[0].Reject != "" || !strings.HasPrefix(got[1].Reject, "record larger than 4096 bytes") || got[2].Reject != "" ||
+			string(got[2].Data) != strings.TrimSuffix(good, "\n") || got[2].Offset != int64(len(in)-len(good)) {
+			for _, r := range got {
+				t.Logf("%d@%d %q size %d %.60q", r.Line, r.Offset, r.Reject, r.Size, r.Data)
+			}
+			t.Fatal("an oversized record must be rejected and the next one kept")
+		}
+	}
+}
+
+func bufioReader(b []byte) *bufio.Reader {
+	return bufio.NewReader(iotest.HalfReader(bytes.NewReader(b)))
+}
+
+// FuzzSplitter: every record is the input's exact bytes at its offset and line.
+func FuzzSplitter(f *testing.F) {
+	for _, name := range []string{"twin-4688.txt", "mixed-xml-first.txt", "classic-crlf-bom.txt"} {
+		f.Add(readFixture(f, name))
+	}
+	f.Add([]byte("01/15/2024 10:22:33 AM\nLogName=x\n<Event>\n01/15/2024 10:22:33 AM\n\n"))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		sp := NewSplitter(bytes.NewReader(in), 512)
+		last := int64(-1)
+		for n := 0; ; n++ {
+			r, err := sp.Next()
+			if err == io.EOF {
+				return
+			}
+			if n > len(in)+1 || r.Offset <= last || r.Offset > int64(len(in)) {
+				t.Fatalf("record %d at offset %d after %d", n, r.Offset, last)
+			}
+			last = r.Offset
+			if want := int64(bytes.Count(in[:r.Offset], []byte{'\n'})) + 1; r.Line != want {
+				t.Fatalf("line %d, want %d", r.Line, want)
+			}
+			if r.Size == 0 && !bytes.HasPrefix(in[r.Offset:], r.Data) {
+				t.Fatalf("record at %d is not the input's bytes", r.Offset)
+			}
+			if r.Reject == "" && len(r.Data) > 512 {
+				t.Fatalf("accepted record over the limit: %d bytes", len(r.Data))
+			}
+		}
+	})
+}
+
+// FuzzParse: any record is rejected with a reason or gives one row.
+func FuzzParse(f *testing.F) {
+	f.Add(readFixture(f, "twin-4688.txt"))
+	f.Add([]byte("01/15/2024 10:22:33 AM\nLogName=Microsoft-Windows-Sysmon/Operational\nEventCode=1\nSourceName=Microsoft-Windows-Sysmon\nMessage=Process Create:\nImage: C:\\x.exe\nCommandLine: x \"y\n\tz\"\n"))
+	n := NewNormalizer(time.UTC)
+	f.Fuzz(func(t *testing.T, in []byte) {
+		b := rows.NewBatch(1)
+		reason := n.Normalize(&rows.Raw{Data: in}, &rows.Source{}, b)
+		if (reason == "") != (b.Len == 1) {
+			t.Fatalf("reason %q with %d rows", reason, b.Len)
+		}
+	})
+}
