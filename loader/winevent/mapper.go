@@ -23,6 +23,7 @@ func NewMapper() *Mapper { return &Mapper{} }
 type Out struct {
 	B    *rows.Batch
 	warn []string
+	rel  related // related.* values gathered while one event is mapped (table.go)
 }
 
 // Col returns the archive column index of an ECS field name; it panics on a

@@ -34,14 +34,20 @@ var (
 )
 
 func init() {
-	byDefault[ProviderSecurity] = subject
-	byProvider[ProviderSecurity] = map[string]mapFunc{
-		"4688": processCreated,
-		"4689": processExited,
-	}
+	register(ProviderSecurity, "4688", spec{action: "created-process", category: processCategory, typ: startType, parts: []part{subjectPart, {
+		cols: list("process.pid", "process.executable",
+			"process.name", "process.command_line", "process.args", "process.args_count", "process.parent.pid",
+			"process.parent.executable", "process.parent.name", "user.effective.id", "user.effective.name",
+			"user.effective.domain", "related.user"),
+		apply: processCreated,
+	}}})
+	register(ProviderSecurity, "4689", spec{action: "exited-process", category: processCategory, typ: endType, parts: []part{subjectPart, {
+		cols:  list("process.pid", "process.executable", "process.name", "process.exit_code"),
+		apply: processExited,
+	}}})
 }
 
-// subject sets the user fields every Security event shares: the subject.
+// subject sets the user fields most Security events share: the subject.
 func subject(o *Out, ev *Event) {
 	o.Text(cUserID, ev.Get("SubjectUserSid"))
 	o.Text(cUserName, ev.Get("SubjectUserName"))
@@ -49,10 +55,12 @@ func subject(o *Out, ev *Event) {
 	o.Text(cLogonID, ev.Get("SubjectLogonId"))
 }
 
+var subjectPart = part{cols: list("user.id", "user.name", "user.domain", "winlog.logon.id"), apply: subject}
+
 // processCreated maps 4688 (versions 0, 1 and 2). ProcessId is the creator,
 // that is the parent, not the new process.
 func processCreated(o *Out, ev *Event) {
-	process(o, "created-process", startType, "NewProcessId", ev.Get("NewProcessId"), ev.Get("NewProcessName"))
+	process(o, "NewProcessId", ev.Get("NewProcessId"), ev.Get("NewProcessName"))
 	if cmd := ev.Get("CommandLine"); cmd != "" {
 		o.Text(cCmd, cmd)
 		args := CommandLineToArgv(cmd)
@@ -93,16 +101,12 @@ func processCreated(o *Out, ev *Event) {
 
 // processExited maps 4689: ProcessId is the process that exited.
 func processExited(o *Out, ev *Event) {
-	process(o, "exited-process", endType, "ProcessId", ev.Get("ProcessId"), ev.Get("ProcessName"))
+	process(o, "ProcessId", ev.Get("ProcessId"), ev.Get("ProcessName"))
 	o.Int(cExitCode, "Status", ev.Get("Status"), true)
 }
 
-// process sets what 4688 and 4689 share: the action, category and type, and
-// the process id, executable and name.
-func process(o *Out, action string, typ []string, pidField, pid, exe string) {
-	o.B.SetString(cEventAction, action)
-	o.List(cEventCategory, processCategory)
-	o.List(cEventType, typ)
+// process sets what 4688 and 4689 share: the process id, executable and name.
+func process(o *Out, pidField, pid, exe string) {
 	o.Int(cPID, pidField, pid, true)
 	o.Text(cExe, exe)
 	o.Text(cName, BaseName(exe))
