@@ -133,6 +133,12 @@ The archive is a directory: --archive DIR, else $HUNTSQL_ARCHIVE, else
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.PersistentPreRunE = func(c *cobra.Command, args []string) error {
+		if f.MemoryLimit != "" && !cmdutil.ValidMemoryLimit(f.MemoryLimit) {
+			return cmdutil.Usagef("--memory-limit %q: want a size such as 512MiB, 4GiB or 2GB", f.MemoryLimit)
+		}
+		return nil
+	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &cmdutil.UsageError{Err: err}
 	})

@@ -6,6 +6,7 @@ package cmdutil
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 
@@ -48,6 +49,11 @@ func (f *Factory) memoryLimit() string {
 	}
 	return DefaultMemoryLimit()
 }
+
+var memoryLimitPattern = regexp.MustCompile(`(?i)^[0-9]+(\.[0-9]+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$`)
+
+// ValidMemoryLimit reports whether s is a size DuckDB takes as a memory limit.
+func ValidMemoryLimit(s string) bool { return memoryLimitPattern.MatchString(strings.TrimSpace(s)) }
 
 // DefaultMemoryLimit is a quarter of the machine's memory, at most 1.5 GiB:
 // a hunt shares the laptop with everything else, and DuckDB spills the rest
