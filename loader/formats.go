@@ -10,12 +10,14 @@ import (
 
 	"huntsql/loader/ecs"
 	"huntsql/loader/format"
+	"huntsql/loader/wintext"
 	"huntsql/loader/winxml"
 )
 
 // Formats is the registry of input formats the loader knows, in the order
 // that breaks ties between equally confident sniffs: the more specific first.
 var Formats = []*format.Format{
+	wintext.Format,
 	winxml.Format,
 	ecs.Format,
 }

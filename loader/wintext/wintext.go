@@ -41,9 +41,10 @@ const Name = "splunk-wineventlog"
 
 // Format is Splunk classic WinEventLog text, for the loader's registry.
 var Format = &format.Format{
-	Name:  Name,
-	Doc:   "Splunk classic WinEventLog text (timestamp line, LogName=, EventCode=, …, Message=), also mixed with XmlWinEventLog lines; timestamps without zone read in --timezone (default UTC)",
-	Sniff: Sniff,
+	Name:      Name,
+	LocalTime: true,
+	Doc:       "Splunk classic WinEventLog text (timestamp line, LogName=, EventCode=, …, Message=), also mixed with XmlWinEventLog lines; timestamps without zone read in --timezone (default UTC)",
+	Sniff:     Sniff,
 	NewSplitter: func(r *bufio.Reader, opts format.Options) format.Splitter {
 		return NewSplitter(r, opts.MaxRecord)
 	},
