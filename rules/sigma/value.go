@@ -420,6 +420,9 @@ func wrap(p []elem, lead, trail bool) []elem {
 // otherwise. Never LIKE on a value's own % or _.
 func patternSQL(expr string, p []elem, cased bool) string {
 	star := elem{r: '*', wild: true}
+	if len(p) == 0 {
+		return expr + " = ''"
+	}
 	i, j := 0, len(p)
 	for i < j && p[i] == star {
 		i++
