@@ -1,0 +1,194 @@
+package winjson
+
+import (
+	"strconv"
+
+	"github.com/valyala/fastjson"
+
+	"huntsql/loader/rows"
+	"huntsql/loader/winevent"
+)
+
+// evtxNormalizer maps evtx_dump JSON records. The shape, per record:
+//
+//	{"Event": {"#attributes": {"xmlns": …},
+//	  "System": {"Provider": {"#attributes": {"Name": …, "Guid": …}},
+//	             "EventID": 4688 | {"#attributes": {"Qualifiers": …}, "#text": 7036},
+//	             "TimeCreated": {"#attributes": {"SystemTime": …}}, "EventRecordID": …,
+//	             "Execution": {"#attributes": {"ProcessID": …, "ThreadID": …}},
+//	             "Channel": …, "Computer": …, "Security": {"#attributes": {"UserID": …}} | null, …},
+//	  "EventData": {"Name": value, …} | {"Data": {"#text": [v, …]}} | {"Data": v} | null,
+//	  "UserData": {"Wrapper": {"Field": value, …}}}}
+//
+// With --separate-json-attributes, attributes sit beside their element as
+// "X_attributes" instead of inside it as "#attributes"; both are read.
+type evtxNormalizer struct {
+	p  fastjson.Parser
+	ev winevent.Event
+	m  *winevent.Mapper
+}
+
+func (n *evtxNormalizer) Normalize(raw *rows.Raw, src *rows.Source, b *rows.Batch) string {
+	if reason := n.parse(raw.Data, &n.ev); reason != "" {
+		return reason
+	}
+	return n.m.Append(&n.ev, winevent.Route{Original: raw.Text(), Line: raw.Line, Offset: raw.Offset}, src, b)
+}
+
+// parse fills ev from one evtx_dump record as the XML route fills it from the
+// record's XML: every value the text the XML would hold.
+func (n *evtxNormalizer) parse(data []byte, ev *winevent.Event) string {
+	doc, reason := parseObject(&n.p, data)
+	if reason != "" {
+		return "evtx_dump JSON: " + reason
+	}
+	e := doc.Get("Event")
+	if e == nil || e.Type() != fastjson.TypeObject {
+		return "evtx_dump JSON record has no Event object"
+	}
+	sys := e.Get("System")
+	if sys == nil || sys.Type() != fastjson.TypeObject {
+		return "evtx_dump JSON record has no Event.System object"
+	}
+	ev.Reset()
+	ev.Provider = attr(sys, "Provider", "Name")
+	ev.ProviderGUID = attr(sys, "Provider", "Guid")
+	ev.EventSource = attr(sys, "Provider", "EventSourceName")
+	ev.EventID = evtxText(sys.Get("EventID"))
+	if id := sys.Get("EventID", "Value"); ev.EventID == "" && id != nil {
+		ev.EventID = evtxText(id) // {"Qualifiers": …, "Value": …}, as some other EVTX-to-JSON tools write it
+	}
+	ev.Qualifiers = attr(sys, "EventID", "Qualifiers")
+	ev.Version = evtxText(sys.Get("Version"))
+	ev.Level = evtxText(sys.Get("Level"))
+	ev.Task = evtxText(sys.Get("Task"))
+	ev.Opcode = evtxText(sys.Get("Opcode"))
+	ev.Keywords = evtxText(sys.Get("Keywords"))
+	ev.TimeCreated = attr(sys, "TimeCreated", "SystemTime")
+	ev.RecordID = evtxText(sys.Get("EventRecordID"))
+	ev.ActivityID = attr(sys, "Correlation", "ActivityID")
+	ev.ProcessID = attr(sys, "Execution", "ProcessID")
+	ev.ThreadID = attr(sys, "Execution", "ThreadID")
+	ev.Channel = evtxText(sys.Get("Channel"))
+	ev.Computer = evtxText(sys.Get("Computer"))
+	ev.UserID = attr(sys, "Security", "UserID")
+	if ev.TimeCreated == "" {
+		return "evtx_dump JSON record has no Event.System.TimeCreated SystemTime attribute"
+	}
+	if d := e.Get("EventData"); d != nil && d.Type() == fastjson.TypeObject {
+		eventData(d, ev)
+	}
+	if u := e.Get("UserData"); u != nil && u.Type() == fastjson.TypeObject {
+		userData(u, ev)
+	}
+	if r := e.Get("RenderingInfo"); r != nil && r.Type() == fastjson.TypeObject {
+		for _, name := range []string{"Message", "Level", "Task", "Opcode", "Channel", "Provider"} {
+			if v := r.Get(name); v != nil {
+				ev.SetRendered(name, evtxText(v))
+			}
+		}
+	}
+	return ""
+}
+
+// attr returns attribute a of System element el, wherever the writer put it:
+// in "#attributes", in a separate "el_attributes", or as a plain child.
+func attr(sys *fastjson.Value, el, a string) string {
+	if v := sys.Get(el, "#attributes", a); v != nil {
+		return evtxText(v)
+	}
+	if v := sys.Get(el+"_attributes", a); v != nil {
+		return evtxText(v)
+	}
+	if v := sys.Get(el); v != nil && v.Type() == fastjson.TypeObject {
+		return evtxText(v.Get(a))
+	}
+	return ""
+}
+
+// eventData fills ev.Data: named Data elements are members; unnamed ones are
+// "Data" (one value, an array, or {"#text": value or array}) and are named
+// param1, param2, … as the XML route names them.
+func eventData(d *fastjson.Value, ev *winevent.Event) {
+	unnamed := 0
+	add := func(v *fastjson.Value) {
+		unnamed++
+		ev.Data = append(ev.Data, winevent.KV{Name: "param" + strconv.Itoa(unnamed), Value: evtxText(v)})
+	}
+	d.GetObject().Visit(func(k []byte, v *fastjson.Value) {
+		if isAttributes(k, v) {
+			return
+		}
+		switch string(k) {
+		case "Data":
+			if t := v.Get("#text"); v.Type() == fastjson.TypeObject && t != nil {
+				v = t
+			}
+			switch v.Type() {
+			case fastjson.TypeNull:
+			case fastjson.TypeArray:
+				for _, e := range v.GetArray() {
+					add(e)
+				}
+			default:
+				add(v)
+			}
+			return
+		case "Binary":
+			if v.Type() == fastjson.TypeNull {
+				return // evtx_dump writes "Binary": null where the XML has no <Binary>
+			}
+		}
+		ev.Data = append(ev.Data, winevent.KV{Name: string(k), Value: evtxText(v)})
+	})
+}
+
+// userData flattens {"Wrapper": {"Field": value, …}} as the XML route
+// flattens <UserData><Wrapper><Field>…: one pair per field, with the field's
+// text content.
+func userData(u *fastjson.Value, ev *winevent.Event) {
+	ev.UserData = true
+	u.GetObject().Visit(func(k []byte, wrapper *fastjson.Value) {
+		if isAttributes(k, wrapper) || wrapper.Type() != fastjson.TypeObject {
+			return
+		}
+		wrapper.GetObject().Visit(func(k []byte, v *fastjson.Value) {
+			if !isAttributes(k, v) {
+				ev.Data = append(ev.Data, winevent.KV{Name: string(k), Value: evtxText(v)})
+			}
+		})
+	})
+}
+
+// evtxText is text with GUIDs as Windows renders them: evtx_dump writes a
+// GUID-typed value bare ("54849625-5478-4994-A5BA-3E3B0328C30D"), the event's
+// XML rendering in braces ("{54849625-…}"), and the same event must give the
+// same row by both routes.
+func evtxText(v *fastjson.Value) string {
+	s := text(v)
+	if v != nil && v.Type() == fastjson.TypeString && isBareGUID(s) {
+		return "{" + s + "}"
+	}
+	return s
+}
+
+// isBareGUID reports whether s is hhhhhhhh-hhhh-hhhh-hhhh-hhhhhhhhhhhh.
+func isBareGUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+				return false
+			}
+		}
+	}
+	return true
+}

@@ -1,0 +1,139 @@
+package winjson
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/valyala/fastjson"
+
+	"huntsql/loader/ecs"
+	"huntsql/loader/rows"
+	"huntsql/loader/winevent"
+)
+
+// winlogbeatNormalizer maps winlogbeat and Elastic Agent documents: the ECS
+// normalizer writes every ECS column the document has, then the Windows
+// mapping is overlaid from its winlog.* fields (winevent.Mapper.Overlay), so
+// that the same event read from XML, EVTX or winlogbeat gives the same
+// process and user columns.
+type winlogbeatNormalizer struct {
+	ecs *ecs.Normalizer
+	p   fastjson.Parser
+	ev  winevent.Event
+	m   *winevent.Mapper
+}
+
+func (n *winlogbeatNormalizer) Normalize(raw *rows.Raw, src *rows.Source, b *rows.Batch) string {
+	if reason := n.ecs.Normalize(raw, src, b); reason != "" {
+		return reason
+	}
+	// The ECS normalizer accepted the record, so it is a JSON object.
+	doc, _ := parseObject(&n.p, raw.Data)
+	if doc == nil {
+		return ""
+	}
+	if s := doc.Get("_source"); s != nil && s.Type() == fastjson.TypeObject {
+		doc = s // an Elasticsearch hit
+	}
+	if winlogEvent(doc, &n.ev) {
+		n.m.Overlay(&n.ev, b)
+	}
+	return ""
+}
+
+// winlogEvent fills ev from a document's winlog object (or its dotted
+// "winlog.…" members) and reports whether the document has one.
+func winlogEvent(doc *fastjson.Value, ev *winevent.Event) bool {
+	ev.Reset()
+	found := false
+	set := func(k string, v *fastjson.Value) {
+		found = true
+		switch k {
+		case "channel":
+			ev.Channel = text(v)
+		case "provider_name":
+			ev.Provider = text(v)
+		case "provider_guid":
+			ev.ProviderGUID = text(v)
+		case "event_id":
+			ev.EventID = text(v)
+		case "record_id":
+			ev.RecordID = text(v)
+		case "computer_name":
+			ev.Computer = text(v)
+		case "version":
+			ev.Version = text(v)
+		case "task":
+			ev.SetRendered("Task", text(v)) // winlogbeat writes the task's name
+		case "opcode":
+			ev.SetRendered("Opcode", text(v))
+		case "keywords":
+			ev.Keywords = keywordBits(v)
+		case "activity_id":
+			ev.ActivityID = text(v)
+		case "process.pid":
+			ev.ProcessID = text(v)
+		case "process.thread.id":
+			ev.ThreadID = text(v)
+		case "user.identifier":
+			ev.UserID = text(v)
+		case "event_data", "user_data":
+			if v.Type() != fastjson.TypeObject {
+				return
+			}
+			ev.UserData = k == "user_data"
+			v.GetObject().Visit(func(name []byte, v *fastjson.Value) {
+				if ev.UserData && string(name) == "xml_name" {
+					return // winlogbeat's name of the UserData wrapper element
+				}
+				ev.Data = append(ev.Data, winevent.KV{Name: string(name), Value: dataText(v)})
+			})
+		default:
+			if name, ok := strings.CutPrefix(k, "event_data."); ok {
+				ev.Data = append(ev.Data, winevent.KV{Name: name, Value: dataText(v)})
+			}
+		}
+	}
+	var visit func(prefix string, o *fastjson.Object)
+	visit = func(prefix string, o *fastjson.Object) {
+		o.Visit(func(k []byte, v *fastjson.Value) {
+			name := prefix + string(k)
+			if v.Type() == fastjson.TypeObject && (name == "process" || name == "process.thread" || name == "user") {
+				visit(name+".", v.GetObject())
+				return
+			}
+			set(name, v)
+		})
+	}
+	doc.GetObject().Visit(func(k []byte, v *fastjson.Value) {
+		switch key := string(k); {
+		case key == "winlog" && v.Type() == fastjson.TypeObject:
+			visit("", v.GetObject())
+		case strings.HasPrefix(key, "winlog."):
+			set(key[len("winlog."):], v)
+		}
+	})
+	return found
+}
+
+// keywordNames are the standard keyword bits winlogbeat writes by name in
+// winlog.keywords (the rest are provider-defined and cannot be recovered).
+var keywordNames = map[string]uint64{
+	"Audit Failure":    0x0010000000000000,
+	"Audit Success":    0x0020000000000000,
+	"Correlation Hint": 0x0040000000000000,
+	"Classic":          0x0080000000000000,
+}
+
+// keywordBits turns winlogbeat's keyword names back into System/Keywords as
+// the XML holds it (0x…), from the names it knows; "" when none is known.
+func keywordBits(v *fastjson.Value) string {
+	var k uint64
+	for _, name := range v.GetArray() {
+		k |= keywordNames[text(name)]
+	}
+	if k == 0 {
+		return ""
+	}
+	return "0x" + strconv.FormatUint(k, 16)
+}
