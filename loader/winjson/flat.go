@@ -168,8 +168,14 @@ func (n *flatNormalizer) parse(data []byte, ev *winevent.Event) string {
 	}
 	ev.Reset()
 	clear(n.vals[:])
+	// Newer NXLog names the logging process ExecutionProcessID: ProcessID is
+	// then EventData (5156's is the application's process).
+	execution := doc.Exists("ExecutionProcessID")
 	doc.GetObject().Visit(func(k []byte, v *fastjson.Value) {
 		s, header := exactSlots[string(k)]
+		if header && execution && (s == sProcessID || s == sThreadID) && string(k)[0] != 'E' {
+			header = false
+		}
 		if !header {
 			s, header = headerSlots[fold(k)]
 		}

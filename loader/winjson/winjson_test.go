@@ -565,3 +565,61 @@ func FuzzEVTXSplitter(f *testing.F) {
 }
 
 func newMapper() *winevent.Mapper { return winevent.NewMapper() }
+
+// TestFlatHeaderRules: which members are the System header and which are
+// EventData when a name could be either.
+func TestFlatHeaderRules(t *testing.T) {
+	n := &flatNormalizer{m: newMapper(), loc: time.UTC}
+	for _, tc := range []struct {
+		in         string
+		data, drop []string // members expected in EventData / absent from it
+		check      func(ev *winevent.Event) string
+		want       string
+	}{
+		{
+			in:   `{"EventTime":"2026-03-01 12:00:00","EventID":5156,"ExecutionProcessID":4,"ProcessID":"1234","Application":"x","EventType":"AUDIT_SUCCESS"}`,
+			data: []string{"ProcessID", "Application"}, drop: []string{"ExecutionProcessID", "EventType", "EventTime", "EventID"},
+			check: func(ev *winevent.Event) string { return ev.ProcessID },
+			want:  "4",
+		},
+		{
+			in:   `{"EventTime":"2026-03-01 12:00:00","EventID":4656,"ProcessID":892,"ThreadID":908,"ProcessName":"svchost.exe"}`,
+			data: []string{"ProcessName"}, drop: []string{"ProcessID", "ThreadID"},
+			check: func(ev *winevent.Event) string { return ev.ProcessID + "/" + ev.ThreadID },
+			want:  "892/908",
+		},
+		{
+			in:   `{"@timestamp":"2026-03-01T12:00:00Z","EventID":13,"EventType":"SetValue","host":"collector","port":5044,"tags":["x"],"@version":"1","Domain":"NT AUTHORITY","AccountName":"SYSTEM","UserID":"S-1-5-18"}`,
+			data: []string{"EventType"}, drop: []string{"host", "port", "tags", "@version", "Domain", "AccountName", "UserID"},
+			check: func(ev *winevent.Event) string { return ev.UserID },
+			want:  "S-1-5-18",
+		},
+		{
+			in:   `{"TimeCreated":"2026-03-01T12:00:00Z","event_id":1,"Keywords":"9232379236109516800","Task":"Process Creation","Opcode":"Info","EventData":{"Image":"a.exe"}}`,
+			data: []string{"Image"}, drop: []string{"EventData", "Keywords", "Task", "Opcode"},
+			check: func(ev *winevent.Event) string {
+				return ev.Keywords + " " + ev.Rendered["Task"] + " " + ev.Rendered["Opcode"]
+			},
+			want: "0x8020000000000000 Process Creation Info",
+		},
+	} {
+		var ev winevent.Event
+		if reason := n.parse([]byte(tc.in), &ev); reason != "" {
+			t.Errorf("%s: %s", tc.in, reason)
+			continue
+		}
+		for _, k := range tc.data {
+			if !ev.Has(k) {
+				t.Errorf("%s: %s is not EventData: %v", tc.in, k, ev.Data)
+			}
+		}
+		for _, k := range tc.drop {
+			if ev.Has(k) {
+				t.Errorf("%s: %s is EventData: %v", tc.in, k, ev.Data)
+			}
+		}
+		if got := tc.check(&ev); got != tc.want {
+			t.Errorf("%s: header %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
