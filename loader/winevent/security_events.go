@@ -243,8 +243,9 @@ var (
 func init() {
 	// Every Security event: the outcome from its keywords; the subject as
 	// user.* unless the event's own mapping says otherwise.
+	fallbacks[ProviderSecurity] = subjectPart.cols
 	setDefault(ProviderSecurity, part{
-		cols: list("event.outcome", "user.id", "user.name", "user.domain", "winlog.logon.id"),
+		cols: list("event.outcome"),
 		apply: func(o *Out, ev *Event) {
 			auditOutcome(o, ev)
 			if byProvider[ProviderSecurity][ev.EventID] == nil {

@@ -95,21 +95,21 @@ func list(v ...string) []string { return v }
 type sysmonConv uint8
 
 const (
-	sText      sysmonConv = iota // verbatim into each column
-	sInt                         // decimal integer
-	sExe                         // executable path, and its base name
-	sCmd                         // command line, its arguments and their count
-	sUser                        // DOMAIN\name → user.name, user.domain, related.user
-	sHashes                      // SHA1=…,MD5=… → hash columns and related.hash
-	sFile                        // file.path and its name, directory and extension
-	sImage                       // Sysmon 7 ImageLoaded: sFile and dll.path, dll.name
-	sIP                          // IP address, also to related.ip
-	sDirection                   // Initiated true/false → egress/ingress
-	sIPv6                        // SourceIsIpv6 true/false → ipv6/ipv4
-	sRegistry                    // TargetObject → registry.path, hive, key, value
-	sRegData                     // Details → registry.data.strings, registry.data.type
-	sDNSName                     // QueryName → dns.question.name, related.hosts
-	sDNSResults                  // QueryResults → dns.answers.*, dns.resolved_ip, related.*
+	sText       sysmonConv = iota // verbatim into each column
+	sInt                          // decimal integer
+	sExe                          // executable path, and its base name
+	sCmd                          // command line, its arguments and their count
+	sUser                         // DOMAIN\name → user.name, user.domain, related.user
+	sHashes                       // SHA1=…,MD5=… → hash columns and related.hash
+	sFile                         // file.path and its name, directory and extension
+	sImage                        // Sysmon 7 ImageLoaded: sFile and dll.path, dll.name
+	sIP                           // IP address, also to related.ip
+	sDirection                    // Initiated true/false → egress/ingress
+	sIPv6                         // SourceIsIpv6 true/false → ipv6/ipv4
+	sRegistry                     // TargetObject → registry.path, hive, key, value
+	sRegData                      // Details → registry.data.strings, registry.data.type
+	sDNSName                      // QueryName → dns.question.name, related.hosts
+	sDNSResults                   // QueryResults → dns.answers.*, dns.resolved_ip, related.*
 )
 
 // sysmonRule says where EventData name goes in an event with id; ok is false

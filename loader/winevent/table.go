@@ -61,6 +61,10 @@ var specs = map[string]map[string]*spec{}
 // the provider, mapped or not (registered with setDefault).
 var defaults = map[string]part{}
 
+// fallbacks declares, per provider, the columns its default part fills on
+// the events that have no mapping of their own (the default's code decides).
+var fallbacks = map[string][]string{}
+
 // register installs s as the mapping of provider's eventID.
 func register(provider, eventID string, s spec) {
 	if specs[provider] == nil {
@@ -127,6 +131,8 @@ func Fields(provider, eventID string) []string {
 	cols := slices.Clone(d.cols)
 	if s != nil {
 		cols = append(cols, s.columns()...)
+	} else {
+		cols = append(cols, fallbacks[provider]...)
 	}
 	return inSchemaOrder(cols)
 }
@@ -135,6 +141,12 @@ func Fields(provider, eventID string) []string {
 // beyond CommonFields, mapped event id or not.
 func ProviderDefaults(provider string) []string {
 	return inSchemaOrder(slices.Clone(defaults[provider].cols))
+}
+
+// UnmappedFields returns the columns an event of provider that has no
+// mapping of its own can fill beyond ProviderDefaults.
+func UnmappedFields(provider string) []string {
+	return inSchemaOrder(slices.Clone(fallbacks[provider]))
 }
 
 // Mappings lists every mapped provider and event id, by provider then
