@@ -23,6 +23,7 @@ import (
 	rulescmd "huntsql/internal/cli/rules"
 	"huntsql/internal/cli/run"
 	"huntsql/internal/cli/shell"
+	sigmacmd "huntsql/internal/cli/sigma"
 	"huntsql/internal/cli/views"
 	"huntsql/internal/iostreams"
 )
@@ -154,6 +155,7 @@ The archive is a directory: --archive DIR, else $HUNTSQL_ARCHIVE, else
 		pivot.NewCmdPivot(f),
 		reportcmd.NewCmdReport(f),
 		views.NewCmdViews(f),
+		sigmacmd.NewCmdSigma(f),
 	)
 	root.CompletionOptions.HiddenDefaultCmd = true
 	return root

@@ -38,6 +38,14 @@ func TestSharedCorpus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	for _, c := range cs {
+		back, err := rules.Parse(c.Rule.ID+".toml", TOML(c))
+		if err != nil {
+			t.Errorf("%s: converted TOML does not parse: %v", c.Doc.File, err)
+		} else if back.Query != c.Rule.Query {
+			t.Errorf("%s: converted TOML changes the query", c.Doc.File)
+		}
+	}
 	lint := runner.Lint(ctx, eng, Rules(cs))
 	for id, err := range lint {
 		t.Errorf("lint %s: %v", id, err)
@@ -68,7 +76,6 @@ func TestSharedCorpus(t *testing.T) {
 	if float64(ok) < 0.99*float64(total) {
 		t.Errorf("only %d of %d process_creation rules compile and lint", ok, total)
 	}
-	_ = rules.Severities
 }
 
 func shortReason(r string) string {

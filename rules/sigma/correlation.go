@@ -6,6 +6,8 @@ type Correlation struct {
 	Rules    []string
 	GroupBy  []string
 	Timespan string
+	// Inputs are the compiled rules (or correlations) it aggregates.
+	Inputs []*Compiled
 }
 
 type missingRuleError struct{ msg string }
