@@ -151,7 +151,9 @@ func (l loaded) golden(t testing.TB, in []byte) []byte {
 	return buf.Bytes()
 }
 
-func bufioReader(b []byte) *bufio.Reader { return bufio.NewReader(iotest.HalfReader(bytes.NewReader(b))) }
+func bufioReader(b []byte) *bufio.Reader {
+	return bufio.NewReader(iotest.HalfReader(bytes.NewReader(b)))
+}
 
 func TestFixturesGolden(t *testing.T) {
 	files, _ := filepath.Glob(filepath.Join(fixtures, "*.log"))
