@@ -24,6 +24,14 @@ type Session struct {
 	ErrOut io.Writer // messages and timings
 	// LineWidth fits tables to a terminal this wide (0: no limit).
 	LineWidth int
+	// Bail ends the session at the first failed statement (for scripts, as
+	// the duckdb and sqlite3 shells do with -bail): Line then reports quit,
+	// and Err says what failed.
+	Bail bool
+
+	err    error // the first failure, for Err
+	line   int   // lines read
+	stmtAt int   // the line where the pending statement began
 
 	mode    string
 	timer   bool
@@ -48,8 +56,29 @@ func (s *Session) Close() error {
 	return nil
 }
 
+// Err returns the first statement or command that failed, with its line.
+func (s *Session) Err() error { return s.err }
+
+// fail reports an error on ErrOut and remembers the first one.
+func (s *Session) fail(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	fmt.Fprintf(s.ErrOut, "Error: %s\n", msg)
+	if s.err == nil {
+		s.err = fmt.Errorf("line %d: %s", s.stmtAt, strings.TrimSpace(msg))
+	}
+}
+
 // Line handles one input line and reports whether the session should end.
 func (s *Session) Line(ctx context.Context, line string) (quit bool) {
+	s.line++
+	if !s.Pending() {
+		s.stmtAt = s.line
+	}
+	quit = s.handle(ctx, line)
+	return quit || s.Bail && s.err != nil
+}
+
+func (s *Session) handle(ctx context.Context, line string) (quit bool) {
 	trimmed := strings.TrimSpace(line)
 	if !s.Pending() && strings.HasPrefix(trimmed, ".") {
 		return s.dot(ctx, strings.Fields(trimmed))
@@ -86,13 +115,13 @@ func (s *Session) exec(ctx context.Context, stmt string) {
 	start := time.Now()
 	rows, err := s.Eng.Query(ctx, stmt)
 	if err != nil {
-		fmt.Fprintf(s.ErrOut, "Error: %v\n", err)
+		s.fail("%v", err)
 		return
 	}
 	set, err := results.Read(rows)
 	rows.Close()
 	if err != nil {
-		fmt.Fprintf(s.ErrOut, "Error: %v\n", err)
+		s.fail("%v", err)
 		return
 	}
 	width := 0
@@ -103,7 +132,7 @@ func (s *Session) exec(ctx context.Context, stmt string) {
 		}
 	}
 	if err := set.Write(s.out(), s.mode, width); err != nil {
-		fmt.Fprintf(s.ErrOut, "Error: %v\n", err)
+		s.fail("%v", err)
 	}
 	if s.timer {
 		fmt.Fprintf(s.ErrOut, "Run Time: %.3fs\n", time.Since(start).Seconds())
@@ -136,13 +165,13 @@ func (s *Session) dot(ctx context.Context, f []string) (quit bool) {
 			UNION ALL SELECT table_name FROM duckdb_tables() ORDER BY name`)
 	case ".schema":
 		if arg() == "" {
-			fmt.Fprintln(s.ErrOut, "Error: .schema needs a view name, e.g. .schema events")
+			s.fail(".schema needs a view name, e.g. .schema events")
 			return false
 		}
 		s.exec(ctx, "SELECT column_name, column_type FROM (DESCRIBE "+engine.QuoteIdent(arg())+")")
 	case ".mode":
 		if !slices.Contains(results.Formats, arg()) {
-			fmt.Fprintf(s.ErrOut, "Error: .mode takes one of %s\n", strings.Join(results.Formats, ", "))
+			s.fail(".mode takes one of %s", strings.Join(results.Formats, ", "))
 			return false
 		}
 		s.mode = arg()
@@ -154,7 +183,7 @@ func (s *Session) dot(ctx context.Context, f []string) (quit bool) {
 		if arg() != "" {
 			file, err := os.OpenFile(arg(), os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
 			if err != nil {
-				fmt.Fprintf(s.ErrOut, "Error: %v\n", err)
+				s.fail("%v", err)
 				return false
 			}
 			s.file = file
@@ -166,10 +195,10 @@ func (s *Session) dot(ctx context.Context, f []string) (quit bool) {
 		case "off":
 			s.timer = false
 		default:
-			fmt.Fprintln(s.ErrOut, "Error: .timer on|off")
+			s.fail(".timer on|off")
 		}
 	default:
-		fmt.Fprintf(s.ErrOut, "Error: unknown command %s (.help lists them)\n", f[0])
+		s.fail("unknown command %s (.help lists them)", f[0])
 	}
 	return false
 }

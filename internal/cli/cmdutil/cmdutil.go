@@ -67,7 +67,6 @@ func DefaultMemoryLimit() string {
 	return fmt.Sprintf("%dMiB", limit>>20)
 }
 
-
 // ArchiveDir resolves the archive directory: --archive, then $HUNTSQL_ARCHIVE,
 // then ./huntsql-archive.
 func (f *Factory) ArchiveDir() string {

@@ -14,6 +14,7 @@ import (
 	"huntsql/internal/archive"
 	"huntsql/internal/cli/cmdutil"
 	"huntsql/internal/engine"
+	"huntsql/internal/investigate"
 	"huntsql/internal/results"
 )
 
@@ -29,7 +30,13 @@ type Options struct {
 	Output   string
 	From, To string
 	MaxWidth int
+	// MaxRows bounds the rows a table shows (0: all). Set on a terminal when
+	// neither --format nor -o is given, as the duckdb shell does.
+	MaxRows int
 }
+
+// terminalRows is how many rows a query shows on a terminal by default.
+const terminalRows = 40
 
 // NewCmdQuery returns the query command; runF replaces the run step in tests.
 func NewCmdQuery(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
@@ -51,7 +58,12 @@ in "event.original" (JSON for ECS input): use DuckDB's JSON functions, e.g.
 json_extract_string("event.original", '$.process.hash.md5').
 
 --from/--to narrow the views to a time range as "huntsql run" does. Timestamps
-are UTC. Table output cuts long values with …; other formats never do.
+are UTC. Table output cuts long values with …; other formats never do. On a
+terminal, without --format or -o, a table shows its first 40 rows and counts
+the rest. Lists, structs and maps are JSON text in table, CSV and Markdown.
+
+Several statements (separated by ;) run in order and each result is printed,
+as tables or Markdown; the other formats and -o take one statement.
 
 Queries run with full DuckDB power (files, COPY, ATTACH, extensions): the
 analyst is the one typing. Rules, which may come from others, run sandboxed
@@ -69,6 +81,9 @@ under "huntsql run".`),
 			}
 			if opts.Format == Parquet && opts.Output == "" {
 				return cmdutil.Usagef("--format parquet needs -o FILE")
+			}
+			if f.IO.IsStdoutTTY() && opts.Output == "" && !cmd.Flags().Changed("format") {
+				opts.MaxRows = terminalRows
 			}
 			sql, err := readSQL(f, opts, args)
 			if err != nil {
@@ -127,33 +142,78 @@ func Run(ctx context.Context, opts *Options) error {
 		return err
 	}
 	defer eng.Close()
+	stmts := investigate.SplitStatements(opts.SQL)
+	if len(stmts) == 0 {
+		return cmdutil.Usagef("no SQL statement to run (only comments or semicolons)")
+	}
 	if opts.Format == Parquet {
-		return writeParquet(ctx, eng, opts)
+		if len(stmts) > 1 {
+			return cmdutil.Usagef("%d statements given, but --format parquet writes one query's result: give one statement", len(stmts))
+		}
+		return writeParquet(ctx, eng, opts, stmts[0])
 	}
-	rows, err := eng.Query(ctx, opts.SQL)
-	if err != nil {
-		return fmt.Errorf("query: %w", err)
+	// Every statement runs; statements without a result (SET, CREATE …) print
+	// nothing when others follow.
+	var sets []*results.Set
+	for i, stmt := range stmts {
+		set, err := query(ctx, eng, stmt)
+		if err != nil {
+			if len(stmts) > 1 {
+				return fmt.Errorf("query: statement %d of %d: %w", i+1, len(stmts), err)
+			}
+			return fmt.Errorf("query: %w", err)
+		}
+		if len(stmts) == 1 || i == len(stmts)-1 || !noResult(set) {
+			sets = append(sets, set)
+		}
 	}
-	defer rows.Close()
-	set, err := results.Read(rows)
-	if err != nil {
-		return fmt.Errorf("query: %w", err)
+	if len(sets) > 1 && (opts.Output != "" || (opts.Format != results.Table && opts.Format != results.Markdown)) {
+		return cmdutil.Usagef("%d statements gave results, but --format %s and -o write one: give one query (WITH … AS (…) SELECT … chains steps), or use --format table or markdown to print each", len(sets), opts.Format)
 	}
 	width := opts.MaxWidth
 	if opts.Format != results.Table {
 		width = 0
 	}
-	if opts.Output == "" {
-		set.LineWidth = f.IO.TerminalWidth()
-		return set.Write(f.IO.Out, opts.Format, width)
+	if opts.Output != "" {
+		return archive.WriteAtomic(opts.Output, func(w *os.File) error { return sets[0].Write(w, opts.Format, width) })
 	}
-	return archive.WriteAtomic(opts.Output, func(w *os.File) error { return set.Write(w, opts.Format, width) })
+	for i, set := range sets {
+		if i > 0 {
+			fmt.Fprintln(f.IO.Out)
+		}
+		set.LineWidth = f.IO.TerminalWidth()
+		set.MaxRows = opts.MaxRows
+		if err := set.Write(f.IO.Out, opts.Format, width); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
-func writeParquet(ctx context.Context, eng *engine.Engine, opts *Options) error {
+// noResult reports whether a result is DuckDB's empty acknowledgement of a
+// statement that returns no rows (SET, CREATE, …).
+func noResult(s *results.Set) bool {
+	return len(s.Rows) == 0 && len(s.Columns) == 1 && (s.Columns[0] == "Success" || s.Columns[0] == "Count")
+}
+
+// query runs one statement; an error about a missing table that is the
+// first part of an ECS name says to quote it and shows the fixed query.
+func query(ctx context.Context, eng *engine.Engine, stmt string) (*results.Set, error) {
+	rows, err := eng.Query(ctx, stmt)
+	if err != nil {
+		if hint := investigate.HintQuoting(stmt, err); hint != "" {
+			return nil, fmt.Errorf("%w\n%s", err, hint)
+		}
+		return nil, err
+	}
+	defer rows.Close()
+	return results.Read(rows)
+}
+
+func writeParquet(ctx context.Context, eng *engine.Engine, opts *Options, stmt string) error {
 	return archive.WriteAtomic(opts.Output, func(w *os.File) error {
 		tmp := w.Name()
-		q := "COPY (" + strings.TrimRight(strings.TrimSpace(opts.SQL), ";") + ") TO " + engine.Quote(tmp) + " (FORMAT parquet, COMPRESSION zstd)"
+		q := "COPY (" + stmt + ") TO " + engine.Quote(tmp) + " (FORMAT parquet, COMPRESSION zstd)"
 		if err := eng.Exec(ctx, q); err != nil {
 			return fmt.Errorf("query: %w", err)
 		}

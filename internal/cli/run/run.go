@@ -59,7 +59,7 @@ ordered by every column): the same archive always gives the same bytes.
 
 Formats (--format; default table on a terminal, else ndjson):
 
-`+formatHelp.String()+`
+` + formatHelp.String() + `
 The timeline formats place each detection at its first event (the events a
 rule lists in "huntsql.evidence", else its time and host fields): UTC time,
 host, channel or data set, event code, then the source file and line.
@@ -75,7 +75,7 @@ range, so a time window that straddles an edge is evaluated on the events
 inside it only.
 
 Each rule runs with a time limit (--rule-timeout) and DuckDB's memory limit
-(--memory-limit, spilling to ARCHIVE/`+cmdutil.SpillDir+`/): a rule over either is
+(--memory-limit, spilling to ARCHIVE/` + cmdutil.SpillDir + `/): a rule over either is
 stopped and reported as failed, and the others still run (exit code 4). Ctrl-C
 stops the run; nothing is written.
 

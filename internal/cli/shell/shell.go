@@ -33,7 +33,8 @@ lines (end them with ;), the timing of each query, and dot commands:
 
 The views are those of the rules and of "huntsql query"; full DuckDB power.
 When standard input is not a terminal, statements are read from it without
-prompts: huntsql shell < hunt.sql`),
+prompts (huntsql shell < hunt.sql), and the first error stops the script with
+exit code 1, as the duckdb and sqlite3 shells do with -bail.`),
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
@@ -46,14 +47,20 @@ prompts: huntsql shell < hunt.sql`),
 			s.LineWidth = f.IO.TerminalWidth()
 			defer s.Close()
 			if !f.IO.IsStdinTTY() {
+				s.Bail = true
 				sc := bufio.NewScanner(f.IO.In)
 				sc.Buffer(make([]byte, 1<<20), 64<<20)
 				for sc.Scan() {
 					if s.Line(ctx, sc.Text()) {
-						return nil
+						break
 					}
 				}
-				s.End(ctx)
+				if s.Err() == nil {
+					s.End(ctx)
+				}
+				if err := s.Err(); err != nil {
+					return fmt.Errorf("shell script stopped at its first error, %w", err)
+				}
 				return sc.Err()
 			}
 			home, _ := os.UserHomeDir()
