@@ -1,0 +1,518 @@
+package evtx
+
+import (
+	"fmt"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// Binary XML tokens. The 0x40 bit of an element, value, attribute, CDATA,
+// character or entity reference token says "has attributes" or "more follows";
+// the reader does not depend on it.
+const (
+	tokEOF            = 0x00
+	tokOpenStart      = 0x01
+	tokCloseStart     = 0x02
+	tokCloseEmpty     = 0x03
+	tokEndElement     = 0x04
+	tokValue          = 0x05
+	tokAttribute      = 0x06
+	tokCDATA          = 0x07
+	tokCharRef        = 0x08
+	tokEntityRef      = 0x09
+	tokPITarget       = 0x0a
+	tokPIData         = 0x0b
+	tokTemplate       = 0x0c
+	tokSubstitution   = 0x0d
+	tokOptionalSubst  = 0x0e
+	tokFragmentHeader = 0x0f
+	flagMore          = 0x40
+)
+
+// Limits that keep a crafted chunk from costing more than a real one could.
+const (
+	maxDepth      = 48      // element, template and nested-XML nesting
+	maxValues     = 4096    // substitution values of one template instance
+	maxRecordXML  = 4 << 20 // rendered text of one record
+	maxNodes      = 1 << 16 // nodes parsed for one record or template
+	maxNameLength = 1 << 12
+	maxWork       = 1 << 20 // nodes rendered for one record
+)
+
+// decodeError is a record (or template) the reader cannot decode; it unwinds
+// the decoder through panic and is turned into a reject by the chunk loop.
+type decodeError struct{ msg string }
+
+func (e *decodeError) Error() string { return e.msg }
+
+func fail(format string, args ...any) {
+	panic(&decodeError{msg: fmt.Sprintf(format, args...)})
+}
+
+type nodeKind uint8
+
+const (
+	nElement nodeKind = iota + 1
+	nAttr
+	nText
+	nCDATA
+	nCharRef
+	nEntityRef
+	nPI
+	nSubst
+	nTemplate
+	nValueText // a typed value token (not a string): vtype, pos, size
+)
+
+// node is one item of parsed binary XML. Nodes live in a slice and link by
+// index (-1: none): an element's attributes and children, an attribute's value
+// parts, and the next sibling.
+type node struct {
+	kind     nodeKind
+	optional bool
+	empty    bool  // element closed with CloseEmptyElement
+	vtype    uint8 // substitution or value type
+	sub      uint16
+	str      string // element, attribute, entity name, PI target; literal text
+	str2     string // PI data
+	attrs    int32
+	first    int32
+	next     int32
+	tmpl     *template
+	vstart   int32 // template instance: its values in the renderer's value slice
+	vcount   int32
+	pos      int32 // nValueText: chunk offset and size of the value
+	size     int32
+}
+
+// value is one substitution value: its type and where its bytes are in the chunk.
+type value struct {
+	typ       uint8
+	pos, size int32
+}
+
+// template is a template definition parsed once per chunk.
+type template struct {
+	nodes []node
+	root  int32
+	err   string // why it cannot be used, if it cannot
+	busy  bool   // being parsed: a reference to it now is a cycle
+}
+
+// chunk is the state of the chunk being decoded: its bytes and caches.
+type chunk struct {
+	d         []byte
+	names     map[uint32]string
+	templates map[uint32]*template
+}
+
+func (c *chunk) reset(d []byte) {
+	c.d = d
+	if c.names == nil {
+		c.names = map[uint32]string{}
+		c.templates = map[uint32]*template{}
+	}
+	clear(c.names)
+	clear(c.templates)
+}
+
+func (c *chunk) need(pos, n int, what string) {
+	if pos < 0 || n < 0 || pos+n > len(c.d) {
+		fail("%s at chunk offset %d runs past the end of the chunk (%d bytes)", what, pos, len(c.d))
+	}
+}
+
+func (c *chunk) u8(pos int) uint8 {
+	c.need(pos, 1, "byte")
+	return c.d[pos]
+}
+
+func (c *chunk) u16(pos int) uint16 {
+	c.need(pos, 2, "16-bit field")
+	return le.Uint16(c.d[pos:])
+}
+
+func (c *chunk) u32(pos int) uint32 {
+	c.need(pos, 4, "32-bit field")
+	return le.Uint32(c.d[pos:])
+}
+
+// name returns the name struct at chunk offset off (next offset, hash,
+// character count, UTF-16 characters, NUL) and its size.
+func (c *chunk) name(off uint32) (string, int) {
+	pos := int(off)
+	c.need(pos, 8, "name")
+	n := int(le.Uint16(c.d[pos+6:]))
+	size := 8 + 2*n + 2
+	if s, ok := c.names[off]; ok {
+		return s, size
+	}
+	if n > maxNameLength {
+		fail("name at chunk offset %d is %d characters long", pos, n)
+	}
+	c.need(pos+8, 2*n, "name characters")
+	s := utf16String(c.d[pos+8 : pos+8+2*n])
+	if s == "" {
+		fail("empty name at chunk offset %d", pos)
+	}
+	c.names[off] = s
+	return s, size
+}
+
+// plausibleName reports whether the 32-bit field at pos refers to a name: one
+// defined in place (right after the field) or earlier in the chunk.
+func (c *chunk) plausibleName(pos int) bool {
+	if pos < 0 || pos+4 > len(c.d) {
+		return false
+	}
+	off := int(le.Uint32(c.d[pos:]))
+	if off != pos+4 && (off >= pos || off < chunkHeaderSize) {
+		return false
+	}
+	if off+8 > len(c.d) {
+		return false
+	}
+	n := int(le.Uint16(c.d[off+6:]))
+	end := off + 8 + 2*n
+	return n > 0 && n <= maxNameLength && end+2 <= len(c.d) && c.d[end] == 0 && c.d[end+1] == 0
+}
+
+// utf16String decodes UTF-16LE; unpaired surrogates become U+FFFD.
+func utf16String(b []byte) string {
+	return string(appendUTF16(make([]byte, 0, len(b)/2), b))
+}
+
+// appendUTF16 appends the UTF-8 form of UTF-16LE bytes b (an odd last byte is
+// ignored).
+func appendUTF16(dst, b []byte) []byte {
+	for i := 0; i+1 < len(b); i += 2 {
+		r := rune(le.Uint16(b[i:]))
+		switch {
+		case r < 0x80:
+			dst = append(dst, byte(r))
+			continue
+		case utf16.IsSurrogate(r):
+			if r < 0xdc00 && i+3 < len(b) {
+				if r2 := rune(le.Uint16(b[i+2:])); r2 >= 0xdc00 && r2 < 0xe000 {
+					r = utf16.DecodeRune(r, r2)
+					i += 2
+					break
+				}
+			}
+			r = utf8.RuneError
+		}
+		dst = utf8.AppendRune(dst, r)
+	}
+	return dst
+}
+
+// parser turns binary XML into nodes. Offsets are chunk offsets; end bounds
+// the fragment being read (a record's data, a template's, a value's).
+type parser struct {
+	c      *chunk
+	nodes  *[]node
+	values *[]value
+	end    int
+	depth  int
+	// dep: element headers carry a 2-byte dependency identifier (template
+	// definitions do; elements written directly in a record and binary XML
+	// nested in a value do not). Each element checks which layout gives a
+	// plausible name, so a wrong guess costs nothing.
+	dep bool
+}
+
+func (p *parser) add(n node) int32 {
+	if len(*p.nodes) >= maxNodes {
+		fail("more than %d binary XML nodes", maxNodes)
+	}
+	n.attrs, n.first, n.next = -1, -1, -1
+	*p.nodes = append(*p.nodes, n)
+	return int32(len(*p.nodes) - 1)
+}
+
+func (p *parser) need(pos, n int, what string) {
+	if pos < 0 || n < 0 || pos+n > p.end {
+		fail("%s at chunk offset %d runs past the end of its data (offset %d)", what, pos, p.end)
+	}
+}
+
+func (p *parser) enter() {
+	p.depth++
+	if p.depth > maxDepth {
+		fail("binary XML nested deeper than %d levels", maxDepth)
+	}
+}
+
+// list builds a linked list of siblings.
+type list struct{ first, last int32 }
+
+func (l *list) add(nodes []node, i int32) {
+	if l.first < 0 {
+		l.first = i
+	} else {
+		nodes[l.last].next = i
+	}
+	l.last = i
+}
+
+// fragment parses content up to an EOF token or the end of the data; it
+// returns the first top-level node and where it stopped.
+func (p *parser) fragment(pos int) (int32, int) {
+	first, pos, tok := p.content(pos, true)
+	if tok == tokEndElement {
+		fail("end of element without a start at chunk offset %d", pos-1)
+	}
+	return first, pos
+}
+
+// content parses siblings until an end element token (returned, consumed),
+// an EOF token or, at top level, the end of the data.
+func (p *parser) content(pos int, top bool) (int32, int, byte) {
+	p.enter()
+	defer func() { p.depth-- }()
+	l := list{-1, -1}
+	for {
+		if pos >= p.end {
+			if top {
+				return l.first, pos, tokEOF
+			}
+			fail("element not closed before the end of its data (chunk offset %d)", pos)
+		}
+		t := p.c.d[pos]
+		base := t
+		if t&flagMore != 0 && t&^flagMore <= tokEntityRef {
+			base = t &^ flagMore
+		}
+		switch base {
+		case tokEOF:
+			return l.first, pos + 1, tokEOF
+		case tokEndElement:
+			return l.first, pos + 1, tokEndElement
+		case tokFragmentHeader:
+			p.need(pos, 4, "fragment header")
+			pos += 4
+		case tokOpenStart:
+			var i int32
+			i, pos = p.element(pos)
+			l.add(*p.nodes, i)
+		case tokValue, tokCDATA, tokCharRef, tokEntityRef, tokSubstitution, tokOptionalSubst:
+			var i int32
+			i, pos = p.part(pos)
+			l.add(*p.nodes, i)
+		case tokPITarget:
+			var target string
+			target, pos = p.readName(pos + 1)
+			var data string
+			if pos < p.end && p.c.d[pos] == tokPIData {
+				data, pos = p.string16(pos+1, "processing instruction data")
+			}
+			l.add(*p.nodes, p.add(node{kind: nPI, str: target, str2: data}))
+		case tokTemplate:
+			var i int32
+			i, pos = p.templateInstance(pos)
+			l.add(*p.nodes, i)
+		default:
+			fail("unexpected binary XML token 0x%02x at chunk offset %d", t, pos)
+		}
+	}
+}
+
+// string16 reads a character count and UTF-16 characters.
+func (p *parser) string16(pos int, what string) (string, int) {
+	p.need(pos, 2, what)
+	n := int(le.Uint16(p.c.d[pos:]))
+	p.need(pos+2, 2*n, what)
+	return utf16String(p.c.d[pos+2 : pos+2+2*n]), pos + 2 + 2*n
+}
+
+// readName reads a name reference at pos: the name is defined right there
+// (and skipped) or earlier in the chunk.
+func (p *parser) readName(pos int) (string, int) {
+	p.need(pos, 4, "name reference")
+	off := le.Uint32(p.c.d[pos:])
+	pos += 4
+	s, size := p.c.name(off)
+	if int(off) == pos {
+		p.need(pos, size, "name")
+		pos += size
+	}
+	return s, pos
+}
+
+// element parses an element from its OpenStartElement token to its end.
+func (p *parser) element(pos int) (int32, int) {
+	p.enter()
+	defer func() { p.depth-- }()
+	hasAttrs := p.c.d[pos]&flagMore != 0
+	pos++
+	// Dependency identifier: present or not depending on where the element
+	// is; when the expected layout gives no plausible name, try the other.
+	dep := p.dep
+	if !p.c.plausibleName(pos+4+b2i(dep)*2) && p.c.plausibleName(pos+4+b2i(!dep)*2) {
+		dep = !dep
+	}
+	if dep {
+		pos += 2
+	}
+	p.need(pos, 4, "element size")
+	pos += 4
+	var name string
+	name, pos = p.readName(pos)
+	el := p.add(node{kind: nElement, str: name})
+	if hasAttrs {
+		p.need(pos, 4, "attribute list size")
+		pos += 4
+		l := list{-1, -1}
+		for pos < p.end && p.c.d[pos]&^flagMore == tokAttribute {
+			var an string
+			an, pos = p.readName(pos + 1)
+			a := p.add(node{kind: nAttr, str: an})
+			parts := list{-1, -1}
+			for pos < p.end {
+				t := p.c.d[pos] &^ flagMore
+				if t != tokValue && t != tokSubstitution && t != tokOptionalSubst && t != tokCharRef && t != tokEntityRef {
+					break
+				}
+				var i int32
+				i, pos = p.part(pos)
+				parts.add(*p.nodes, i)
+			}
+			(*p.nodes)[a].first = parts.first
+			l.add(*p.nodes, a)
+		}
+		(*p.nodes)[el].attrs = l.first
+	}
+	p.need(pos, 1, "element start tag end")
+	switch p.c.d[pos] {
+	case tokCloseEmpty:
+		(*p.nodes)[el].empty = true
+		return el, pos + 1
+	case tokCloseStart:
+		first, next, tok := p.content(pos+1, false)
+		if tok != tokEndElement {
+			fail("element <%s> not closed (chunk offset %d)", name, next)
+		}
+		(*p.nodes)[el].first = first
+		return el, next
+	}
+	fail("unexpected token 0x%02x ending the start tag of <%s> at chunk offset %d", p.c.d[pos], name, pos)
+	return 0, 0
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// part parses a value, CDATA, reference or substitution token.
+func (p *parser) part(pos int) (int32, int) {
+	t := p.c.d[pos]
+	switch t &^ flagMore {
+	case tokValue:
+		p.need(pos, 2, "value")
+		vt := p.c.d[pos+1]
+		if vt == typeString {
+			s, next := p.string16(pos+2, "text value")
+			return p.add(node{kind: nText, str: s}), next
+		}
+		// Other types in a value token are rare; they carry a fixed size.
+		size := fixedSize(vt)
+		if size <= 0 {
+			fail("value token of type 0x%02x at chunk offset %d", vt, pos)
+		}
+		p.need(pos+2, size, "value")
+		return p.add(node{kind: nValueText, vtype: vt, pos: int32(pos + 2), size: int32(size)}), pos + 2 + size
+	case tokCDATA:
+		s, next := p.string16(pos+1, "CDATA section")
+		return p.add(node{kind: nCDATA, str: s}), next
+	case tokCharRef:
+		p.need(pos, 3, "character reference")
+		return p.add(node{kind: nCharRef, sub: le.Uint16(p.c.d[pos+1:])}), pos + 3
+	case tokEntityRef:
+		name, next := p.readName(pos + 1)
+		return p.add(node{kind: nEntityRef, str: name}), next
+	case tokSubstitution, tokOptionalSubst:
+		p.need(pos, 4, "substitution")
+		return p.add(node{kind: nSubst, optional: t == tokOptionalSubst, sub: le.Uint16(p.c.d[pos+1:]), vtype: p.c.d[pos+3]}), pos + 4
+	}
+	fail("unexpected binary XML token 0x%02x at chunk offset %d", t, pos)
+	return 0, 0
+}
+
+// templateInstance parses a template instance: the template (defined here or
+// earlier in the chunk) and its substitution values.
+func (p *parser) templateInstance(pos int) (int32, int) {
+	p.need(pos, 10, "template instance")
+	defOff := le.Uint32(p.c.d[pos+6:])
+	pos += 10
+	tmpl := p.c.template(defOff, p.depth)
+	if int(defOff) == pos {
+		p.need(pos, 24, "template definition")
+		pos += 24 + int(le.Uint32(p.c.d[pos+20:]))
+	}
+	p.need(pos, 4, "template value count")
+	n := int(le.Uint32(p.c.d[pos:]))
+	pos += 4
+	if n > maxValues || n*4 > p.end-pos {
+		fail("template instance at chunk offset %d claims %d values", pos-4, n)
+	}
+	vstart := len(*p.values)
+	vp := pos + 4*n
+	for i := range n {
+		size := int(le.Uint16(p.c.d[pos+4*i:]))
+		typ := p.c.d[pos+4*i+2]
+		p.need(vp, size, fmt.Sprintf("value %d (type 0x%02x, %d bytes)", i, typ, size))
+		*p.values = append(*p.values, value{typ: typ, pos: int32(vp), size: int32(size)})
+		vp += size
+	}
+	if tmpl.err != "" {
+		fail("%s", tmpl.err)
+	}
+	return p.add(node{kind: nTemplate, tmpl: tmpl, vstart: int32(vstart), vcount: int32(n)}), vp
+}
+
+// template returns the template defined at chunk offset off, parsing it the
+// first time: next definition offset, GUID, data size, then binary XML.
+func (c *chunk) template(off uint32, depth int) *template {
+	if t, ok := c.templates[off]; ok {
+		if t.busy {
+			fail("template at chunk offset %d refers to itself", off)
+		}
+		return t
+	}
+	t := &template{busy: true}
+	c.templates[off] = t
+	defer func() { t.busy = false }()
+	pos := int(off)
+	if pos < chunkHeaderSize || pos+24 > len(c.d) {
+		t.err = fmt.Sprintf("template definition offset %d is outside the chunk's records", off)
+		return t
+	}
+	size := int(le.Uint32(c.d[pos+20:]))
+	start := pos + 24
+	end := start + size
+	if size <= 0 || end > len(c.d) {
+		t.err = fmt.Sprintf("template at chunk offset %d has a bad size (%d bytes)", off, size)
+		return t
+	}
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				de, ok := r.(*decodeError)
+				if !ok {
+					panic(r)
+				}
+				t.err = fmt.Sprintf("template at chunk offset %d: %s", off, de.msg)
+			}
+		}()
+		var values []value
+		tp := parser{c: c, nodes: &t.nodes, values: &values, end: end, depth: depth, dep: true}
+		t.root, _ = tp.fragment(start)
+		if len(values) > 0 {
+			fail("template definition holds a template instance")
+		}
+	}()
+	return t
+}

@@ -1,0 +1,667 @@
+package evtx
+
+import (
+	"bytes"
+	"strconv"
+	"strings"
+	"unsafe"
+
+	"huntsql/loader/winevent"
+)
+
+// renderer writes a record's XML and fills its winevent.Event in the same
+// pass. Its buffers are arenas: the XML text and the captured values of every
+// record of a chunk are appended to them and never overwritten once handed
+// out, so the strings the Event (and then the Batch) holds point into them.
+type renderer struct {
+	c      *chunk
+	out    []byte // XML arena
+	vals   []byte // arena for values that differ from their XML text
+	nodes  []node // scratch for record content and nested XML
+	values []value
+	tmp    []byte
+
+	ev    *winevent.Event
+	depth int
+	stack [maxDepth + 2]frame
+	roots int // root elements seen
+	data  int // EventData children seen (for param names)
+
+	cap capture
+
+	recStart       int // where the record's XML starts in out
+	depthTemplates int // templates and nested XML being rendered
+	work           int // nodes rendered for the record
+}
+
+// frame is what an open element means for the Event.
+type frame struct {
+	role  role
+	field *string // for roleText and attribute fields
+	key   string  // roleData: the Data name; roleUser: the field name
+	local string
+	seen  uint8 // attributes already taken (first one wins, as in winxml)
+	text  bool  // the element's text is an Event field
+}
+
+type role uint8
+
+const (
+	roleNone role = iota
+	roleEvent
+	roleSystem
+	roleEventData
+	roleUserData
+	roleUserWrapper
+	roleRendering
+	roleSysAttrs  // Provider, TimeCreated, Execution, Security: fields in attributes
+	roleText      // System text fields: EventID, Level, …
+	roleData      // EventData child
+	roleUserField // UserData leaf
+	roleRendered  // RenderingInfo child
+)
+
+// capture collects an element's text (or an attribute's value) as a string:
+// a slice of the XML text while nothing in it was escaped, else a copy in
+// vals, unescaped.
+type capture struct {
+	on       bool
+	depth    int // element depth whose text is captured; 0 for an attribute
+	xmlStart int
+	valStart int
+	dirty    bool
+}
+
+func (r *renderer) str(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(unsafe.SliceData(b), len(b))
+}
+
+func (r *renderer) startCapture(depth int) {
+	r.cap = capture{on: true, depth: depth, xmlStart: len(r.out), valStart: len(r.vals)}
+}
+
+func (r *renderer) endCapture() string {
+	c := &r.cap
+	c.on = false
+	if c.dirty {
+		return r.str(r.vals[c.valStart:])
+	}
+	return r.str(r.out[c.xmlStart:])
+}
+
+// markup is written to the XML that is not part of the captured text.
+func (r *renderer) markup() {
+	if r.cap.on && !r.cap.dirty {
+		r.cap.dirty = true
+		r.vals = append(r.vals, r.out[r.cap.xmlStart:]...)
+	}
+}
+
+// plain notes text written to out since start that needed no escaping.
+func (r *renderer) plain(start int) {
+	if r.cap.dirty {
+		r.vals = append(r.vals, r.out[start:]...)
+	}
+}
+
+// captured adds text that is in the value but not literally in the XML.
+func (r *renderer) captured(b []byte) {
+	if r.cap.on {
+		r.markup()
+		r.vals = append(r.vals, b...)
+	}
+}
+
+func needsEscape(c byte, attr bool) bool {
+	switch c {
+	case '&', '<', '>':
+		return true
+	case '\'', '"':
+		return attr
+	}
+	return c < 0x20 && c != '\t' && c != '\n' && c != '\r'
+}
+
+// text writes UTF-8 text, escaped for XML.
+func (r *renderer) text(s []byte, attr bool) {
+	i := 0
+	for i < len(s) && !needsEscape(s[i], attr) {
+		i++
+	}
+	start := len(r.out)
+	r.out = append(r.out, s[:i]...)
+	if i == len(s) {
+		r.plain(start)
+		r.check()
+		return
+	}
+	r.plain(start)
+	r.markup()
+	if r.cap.on {
+		r.vals = append(r.vals, s[i:]...)
+	}
+	for _, c := range s[i:] {
+		switch {
+		case c == '&':
+			r.out = append(r.out, "&amp;"...)
+		case c == '<':
+			r.out = append(r.out, "&lt;"...)
+		case c == '>':
+			r.out = append(r.out, "&gt;"...)
+		case c == '\'' && attr:
+			r.out = append(r.out, "&apos;"...)
+		case c == '"' && attr:
+			r.out = append(r.out, "&quot;"...)
+		case needsEscape(c, attr):
+			r.out = append(r.out, "&#x"...)
+			r.out = strconv.AppendUint(r.out, uint64(c), 16)
+			r.out = append(r.out, ';')
+		default:
+			r.out = append(r.out, c)
+		}
+	}
+	r.check()
+}
+
+func (r *renderer) textString(s string, attr bool) {
+	r.text(unsafe.Slice(unsafe.StringData(s), len(s)), attr)
+}
+
+func (r *renderer) check() {
+	if len(r.out) > r.limit() {
+		fail("record renders to more than %d bytes of XML", maxRecordXML)
+	}
+}
+
+// limit bounds the XML of the record being rendered.
+func (r *renderer) limit() int { return r.recStart + maxRecordXML }
+
+// nodes renders a list of sibling nodes.
+func (r *renderer) list(nodes []node, i int32, vals []value, attr bool) {
+	for ; i >= 0; i = nodes[i].next {
+		r.node(nodes, i, vals, attr)
+	}
+}
+
+func (r *renderer) node(nodes []node, i int32, vals []value, attr bool) {
+	r.work++
+	if r.work > maxWork {
+		fail("record expands to more than %d binary XML items", maxWork)
+	}
+	n := &nodes[i]
+	switch n.kind {
+	case nElement:
+		if attr {
+			fail("element <%s> inside an attribute value", n.str)
+		}
+		r.element(nodes, n, vals)
+	case nText:
+		r.textString(n.str, attr)
+	case nValueText:
+		start := len(r.out)
+		var ok bool
+		r.out, ok = appendScalar(r.out, n.vtype, r.c.d[n.pos:n.pos+n.size])
+		if !ok {
+			fail("value of type 0x%02x has %d bytes", n.vtype, n.size)
+		}
+		r.plain(start)
+	case nCDATA:
+		if attr {
+			r.textString(n.str, attr)
+			return
+		}
+		r.markup()
+		r.out = append(r.out, "<![CDATA["...)
+		r.out = append(r.out, n.str...)
+		r.out = append(r.out, "]]>"...)
+		r.captured([]byte(n.str))
+	case nCharRef:
+		r.markup()
+		r.out = append(r.out, "&#"...)
+		r.out = strconv.AppendUint(r.out, uint64(n.sub), 10)
+		r.out = append(r.out, ';')
+		r.tmp = appendRune(r.tmp[:0], rune(n.sub))
+		r.captured(r.tmp)
+	case nEntityRef:
+		r.markup()
+		r.out = append(r.out, '&')
+		r.out = append(r.out, n.str...)
+		r.out = append(r.out, ';')
+		r.captured([]byte(entityText(n.str)))
+	case nPI:
+		if attr {
+			return
+		}
+		r.markup()
+		r.out = append(r.out, "<?"...)
+		r.out = append(r.out, n.str...)
+		if n.str2 != "" {
+			r.out = append(r.out, ' ')
+			r.out = append(r.out, n.str2...)
+		}
+		r.out = append(r.out, "?>"...)
+	case nSubst:
+		if int(n.sub) < len(vals) {
+			r.value(vals[n.sub], attr)
+		}
+	case nTemplate:
+		r.enter()
+		t := n.tmpl
+		tv := r.values[n.vstart : n.vstart+n.vcount]
+		r.list(t.nodes, t.root, tv, attr)
+		r.depthTemplates--
+	}
+}
+
+func (r *renderer) enter() {
+	r.depthTemplates++
+	if r.depthTemplates > maxDepth {
+		fail("templates and nested XML deeper than %d levels", maxDepth)
+	}
+}
+
+func entityText(name string) string {
+	switch name {
+	case "lt":
+		return "<"
+	case "gt":
+		return ">"
+	case "amp":
+		return "&"
+	case "quot":
+		return `"`
+	case "apos":
+		return "'"
+	}
+	return "&" + name + ";"
+}
+
+func appendRune(dst []byte, c rune) []byte {
+	if c == 0 {
+		c = 0xfffd
+	}
+	return append(dst, string(c)...)
+}
+
+// absent reports whether an attribute's value is only substitutions without
+// a value: wevtutil leaves such attributes out (<Security/>, <Correlation/>).
+func absent(nodes []node, a *node, vals []value) bool {
+	if a.first < 0 {
+		return false
+	}
+	for i := a.first; i >= 0; i = nodes[i].next {
+		p := &nodes[i]
+		if p.kind != nSubst {
+			return false
+		}
+		if int(p.sub) < len(vals) && vals[p.sub].typ != typeNull && vals[p.sub].size > 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func (r *renderer) element(nodes []node, n *node, vals []value) {
+	r.markup() // an element inside captured text
+	r.out = append(r.out, '<')
+	r.out = append(r.out, n.str...)
+	f := r.open(n.str)
+	for a := n.attrs; a >= 0; a = nodes[a].next {
+		an := &nodes[a]
+		if absent(nodes, an, vals) {
+			continue
+		}
+		r.out = append(r.out, ' ')
+		r.out = append(r.out, an.str...)
+		r.out = append(r.out, '=', '\'')
+		field := r.attrField(f, an.str)
+		if field != nil {
+			r.startCapture(0)
+		}
+		r.list(nodes, an.first, vals, true)
+		if field != nil {
+			*field = r.endCapture()
+		}
+		r.out = append(r.out, '\'')
+	}
+	if n.empty {
+		r.out = append(r.out, '/', '>')
+		r.closeText(f)
+		r.depth--
+		return
+	}
+	r.out = append(r.out, '>')
+	mark := len(r.out)
+	if f.text {
+		r.startCapture(r.depth)
+	}
+	r.list(nodes, n.first, vals, false)
+	r.closeText(f)
+	if len(r.out) == mark {
+		r.out = append(r.out[:mark-1], '/', '>')
+	} else {
+		r.markup()
+		r.out = append(r.out, '<', '/')
+		r.out = append(r.out, n.str...)
+		r.out = append(r.out, '>')
+	}
+	r.depth--
+	r.check()
+}
+
+func localName(s string) string {
+	if i := strings.LastIndexByte(s, ':'); i >= 0 {
+		return s[i+1:]
+	}
+	return s
+}
+
+// open pushes an element and decides what it means for the Event, as winxml's
+// parser does for the same XML.
+func (r *renderer) open(name string) *frame {
+	r.depth++
+	if r.depth > maxDepth {
+		fail("elements nested deeper than %d levels", maxDepth)
+	}
+	parent := &r.stack[r.depth-1]
+	f := &r.stack[r.depth]
+	*f = frame{local: localName(name)}
+	ev := r.ev
+	if r.depth == 1 {
+		r.roots++
+		if r.roots == 1 && f.local == "Event" {
+			f.role = roleEvent
+		}
+		return f
+	}
+	switch parent.role {
+	case roleEvent:
+		switch f.local {
+		case "System":
+			f.role = roleSystem
+		case "EventData":
+			f.role = roleEventData
+		case "UserData":
+			f.role = roleUserData
+			ev.UserData = true
+		case "RenderingInfo":
+			f.role = roleRendering
+		}
+	case roleSystem:
+		switch f.local {
+		case "Provider":
+			f.role = roleSysAttrs
+			ev.Provider, ev.ProviderGUID = "", ""
+		case "TimeCreated":
+			f.role = roleSysAttrs
+			ev.TimeCreated = ""
+		case "Execution":
+			f.role = roleSysAttrs
+			ev.ProcessID, ev.ThreadID = "", ""
+		case "Security":
+			f.role = roleSysAttrs
+			ev.UserID = ""
+		case "EventID":
+			f.field = &ev.EventID
+		case "Version":
+			f.field = &ev.Version
+		case "Level":
+			f.field = &ev.Level
+		case "Task":
+			f.field = &ev.Task
+		case "Opcode":
+			f.field = &ev.Opcode
+		case "Keywords":
+			f.field = &ev.Keywords
+		case "EventRecordID":
+			f.field = &ev.RecordID
+		case "Channel":
+			f.field = &ev.Channel
+		case "Computer":
+			f.field = &ev.Computer
+		}
+		if f.field != nil {
+			f.role = roleText
+			f.text = true
+		}
+	case roleEventData:
+		r.data++
+		f.role = roleData
+		f.text = true
+	case roleUserData:
+		f.role = roleUserWrapper
+	case roleUserWrapper:
+		f.role = roleUserField
+		f.key = f.local
+		f.text = true
+	case roleRendering:
+		switch f.local {
+		case "Message", "Level", "Task", "Opcode", "Channel", "Provider":
+			f.role = roleRendered
+			f.text = true
+		}
+	}
+	return f
+}
+
+// attrField returns the Event field an attribute of element f fills, or nil.
+func (r *renderer) attrField(f *frame, name string) *string {
+	if r.cap.on { // inside captured text: attributes are not text
+		r.markup()
+		return nil
+	}
+	take := func(bit uint8, field *string) *string {
+		if f.seen&bit != 0 {
+			return nil
+		}
+		f.seen |= bit
+		return field
+	}
+	ev := r.ev
+	local := localName(name)
+	switch f.role {
+	case roleSysAttrs:
+		switch f.local + "/" + local {
+		case "Provider/Name":
+			return take(1, &ev.Provider)
+		case "Provider/Guid":
+			return take(2, &ev.ProviderGUID)
+		case "TimeCreated/SystemTime":
+			return take(1, &ev.TimeCreated)
+		case "Execution/ProcessID":
+			return take(1, &ev.ProcessID)
+		case "Execution/ThreadID":
+			return take(2, &ev.ThreadID)
+		case "Security/UserID":
+			return take(1, &ev.UserID)
+		}
+	case roleData:
+		if local == "Name" {
+			return take(1, &f.key)
+		}
+	}
+	return nil
+}
+
+var paramNames = func() []string {
+	s := make([]string, 65)
+	for i := range s {
+		s[i] = "param" + strconv.Itoa(i)
+	}
+	return s
+}()
+
+// closeText sets the Event field an element's text fills.
+func (r *renderer) closeText(f *frame) {
+	if !f.text {
+		return
+	}
+	v := ""
+	if r.cap.on && r.cap.depth == r.depth {
+		v = r.endCapture()
+	}
+	ev := r.ev
+	switch f.role {
+	case roleText:
+		*f.field = v
+	case roleData:
+		key := f.key
+		if f.local == "Binary" {
+			key = "Binary"
+		} else if key == "" {
+			if r.data < len(paramNames) {
+				key = paramNames[r.data]
+			} else {
+				key = "param" + strconv.Itoa(r.data)
+			}
+		}
+		ev.Data = append(ev.Data, winevent.KV{Name: key, Value: v})
+	case roleUserField:
+		ev.Data = append(ev.Data, winevent.KV{Name: f.key, Value: v})
+	case roleRendered:
+		ev.SetRendered(f.local, v)
+	}
+}
+
+// value renders a substitution value.
+func (r *renderer) value(v value, attr bool) {
+	b := r.c.d[v.pos : v.pos+v.size]
+	switch v.typ {
+	case typeNull:
+		return
+	case typeString:
+		r.tmp = appendUTF16(r.tmp[:0], trimNUL16(b))
+		r.text(r.tmp, attr)
+		return
+	case typeAnsi:
+		r.tmp = appendANSI(r.tmp[:0], trimNUL8(b))
+		r.text(r.tmp, attr)
+		return
+	case typeBinXML:
+		if !attr && len(b) > 0 {
+			r.nested(v)
+		}
+		return
+	case typeString | typeArray:
+		r.tmp = r.tmp[:0]
+		for i, s := range splitNUL16(b) {
+			if i > 0 {
+				r.tmp = append(r.tmp, ',')
+			}
+			r.tmp = appendUTF16(r.tmp, s)
+		}
+		r.text(r.tmp, attr)
+		return
+	case typeAnsi | typeArray:
+		r.tmp = r.tmp[:0]
+		for i, s := range splitNUL8(b) {
+			if i > 0 {
+				r.tmp = append(r.tmp, ',')
+			}
+			r.tmp = appendANSI(r.tmp, s)
+		}
+		r.text(r.tmp, attr)
+		return
+	}
+	start := len(r.out)
+	if v.typ&typeArray != 0 {
+		r.out = appendArray(r.out, v.typ&^typeArray, b)
+	} else {
+		var ok bool
+		r.out, ok = appendScalar(r.out, v.typ, b)
+		if !ok {
+			// A value whose size does not fit its type (or of a type
+			// unknown here) keeps its bytes, in hexadecimal.
+			r.out = appendHexUpper(r.out, b)
+		}
+	}
+	r.plain(start)
+	r.check()
+}
+
+// appendArray writes the items of an array value, comma-separated.
+func appendArray(dst []byte, t uint8, b []byte) []byte {
+	size := fixedSize(t)
+	switch {
+	case t == typeSID:
+		for i := 0; len(b) > 0; i++ {
+			n := sidSize(b)
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			var ok bool
+			if dst, ok = appendSID(dst, b[:n]); !ok {
+				dst = appendHexUpper(dst, b[:n])
+			}
+			b = b[n:]
+		}
+		return dst
+	case t == typeSizeT:
+		size = 8
+		if len(b)%8 != 0 {
+			size = 4
+		}
+	case size == 0:
+		return appendHexUpper(dst, b)
+	}
+	for i := 0; i+size <= len(b); i += size {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst, _ = appendScalar(dst, t, b[i:i+size])
+	}
+	return dst
+}
+
+func trimNUL16(b []byte) []byte {
+	for i := 0; i+1 < len(b); i += 2 {
+		if b[i] == 0 && b[i+1] == 0 {
+			return b[:i]
+		}
+	}
+	return b
+}
+
+func trimNUL8(b []byte) []byte {
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		return b[:i]
+	}
+	return b
+}
+
+// splitNUL16 splits NUL-terminated UTF-16 strings (a string array).
+func splitNUL16(b []byte) [][]byte {
+	var out [][]byte
+	start := 0
+	for i := 0; i+1 < len(b); i += 2 {
+		if b[i] == 0 && b[i+1] == 0 {
+			out = append(out, b[start:i])
+			start = i + 2
+		}
+	}
+	if start+1 < len(b) {
+		out = append(out, b[start:])
+	}
+	return out
+}
+
+func splitNUL8(b []byte) [][]byte {
+	out := bytes.Split(b, []byte{0})
+	if len(out) > 0 && len(out[len(out)-1]) == 0 {
+		out = out[:len(out)-1]
+	}
+	return out
+}
+
+// nested renders binary XML held in a substitution value (EvtXml, as in
+// CAPI2 events).
+func (r *renderer) nested(v value) {
+	r.enter()
+	p := parser{c: r.c, nodes: &r.nodes, values: &r.values, end: int(v.pos + v.size), depth: r.depthTemplates, dep: false}
+	first, _ := p.fragment(int(v.pos))
+	r.list(r.nodes, first, nil, false)
+	r.depthTemplates--
+}
