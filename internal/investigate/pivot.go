@@ -13,16 +13,21 @@ import (
 	"huntsql/internal/results"
 )
 
+// hostMatch is the condition for --host H, with H given twice as arguments:
+// host names compare case-insensitively (Windows writes them as it likes),
+// and a short name matches its FQDN (FIN-WS07 matches fin-ws07.corp.example).
+const hostMatch = `(lower("host.name") = lower(?) OR starts_with(lower("host.name"), lower(?) || '.'))`
+
 // Around returns the events on host within ±around of at, oldest first.
 func Around(ctx context.Context, eng *engine.Engine, host string, at time.Time, around time.Duration) (*results.Set, error) {
 	rows, err := eng.Query(ctx, `
-SELECT "@timestamp", "event.code", "event.action", "process.pid", "process.name",
+SELECT "@timestamp", "host.name", "event.code", "event.action", "process.pid", "process.name",
        "process.parent.name", "user.name", "process.command_line"
 FROM events
-WHERE "host.name" = ?
+WHERE `+hostMatch+`
   AND "@timestamp" BETWEEN ?::TIMESTAMP AND ?::TIMESTAMP
 ORDER BY "@timestamp", "huntsql.source_file", "huntsql.source_offset"`,
-		host, at.Add(-around).UTC().Format(tsLayout), at.Add(around).UTC().Format(tsLayout))
+		host, host, at.Add(-around).UTC().Format(tsLayout), at.Add(around).UTC().Format(tsLayout))
 	if err != nil {
 		return nil, err
 	}
@@ -90,8 +95,8 @@ func TreeByEntity(ctx context.Context, eng *engine.Engine, entity string) (*Node
 // time range (Windows reuses ids, so the range matters), from process starts:
 // 4688's ProcessId is the parent's id.
 func TreeByPID(ctx context.Context, eng *engine.Engine, host string, pid int64, from, to time.Time) (*Node, error) {
-	window := `"host.name" = ? AND "@timestamp" BETWEEN ?::TIMESTAMP AND ?::TIMESTAMP`
-	args := []any{host, from.UTC().Format(tsLayout), to.UTC().Format(tsLayout)}
+	window := hostMatch + ` AND "@timestamp" BETWEEN ?::TIMESTAMP AND ?::TIMESTAMP`
+	args := []any{host, host, from.UTC().Format(tsLayout), to.UTC().Format(tsLayout)}
 	root := &Node{PID: pid}
 	if err := fill(ctx, eng, root, window+` AND "process.pid" = ?`, append(args, pid)...); err != nil {
 		return nil, err

@@ -56,6 +56,9 @@ func (s *IOStreams) TerminalWidth() int {
 	return 80
 }
 
+// SetTTY makes tests see stdout and stderr as terminals (or not).
+func (s *IOStreams) SetTTY(stdout, stderr bool) { s.stdoutTTY, s.stderrTTY = stdout, stderr }
+
 // IsStdinTTY reports whether standard input is a terminal (so holds no data).
 func (s *IOStreams) IsStdinTTY() bool { return s.stdinTTY }
 

@@ -33,7 +33,9 @@ Pivot from a detection to what surrounds it.
                                  from 4688 starts within ±D of T (default 1h):
                                  Windows reuses ids, so the window matters
 
-Trees are built from process start events and printed one process per line.`),
+Host names match case-insensitively, and a short name matches its FQDN
+(--host fin-ws07 finds FIN-WS07.corp.example). Trees are built from process
+start events and printed one process per line.`),
 		Example: cmdutil.Examples(`
   huntsql pivot --host web-01 --at 2026-03-01T12:00:30Z --around 2m
   huntsql pivot --tree cHl0aG9uLWFwcC0x
@@ -99,7 +101,7 @@ Trees are built from process start events and printed one process per line.`),
 			return set.Write(f.IO.Out, format, width)
 		},
 	}
-	cmd.Flags().StringVar(&host, "host", "", "host.name")
+	cmd.Flags().StringVar(&host, "host", "", "host.name (any case; a short name matches its FQDN)")
 	cmd.Flags().StringVar(&at, "at", "", "the moment (UTC unless an offset is given)")
 	cmd.Flags().DurationVar(&around, "around", 0, "how far before and after --at (default 5m; 1h for --pid)")
 	cmd.Flags().StringVar(&entity, "tree", "", "print the process tree under this process.entity_id")
