@@ -3,6 +3,7 @@ package evtx
 import (
 	"bufio"
 	"io"
+	"maps"
 	"os"
 	"slices"
 	"testing"
@@ -41,6 +42,7 @@ func decodeFile(t testing.TB, path string) (recs []decoded, rejects []format.Rej
 		n.Decode(raw.Data, raw.Offset, func(ev *winevent.Event, xml string, rec Record, _ []byte) {
 			c := *ev
 			c.Data = slices.Clone(ev.Data)
+			c.Rendered = maps.Clone(ev.Rendered)
 			recs = append(recs, decoded{XML: xml, Ev: c, Rec: rec})
 		}, func(r format.Reject) { rejects = append(rejects, r) })
 	}

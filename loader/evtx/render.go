@@ -102,7 +102,7 @@ func (r *renderer) markup() {
 
 // plain notes text written to out since start that needed no escaping.
 func (r *renderer) plain(start int) {
-	if r.cap.dirty {
+	if r.cap.on && r.cap.dirty {
 		r.vals = append(r.vals, r.out[start:]...)
 	}
 }
@@ -320,10 +320,14 @@ func (r *renderer) element(nodes []node, n *node, vals []value) {
 		field := r.attrField(f, an.str)
 		if field != nil {
 			r.startCapture(0)
-		}
-		r.list(nodes, an.first, vals, true)
-		if field != nil {
+			r.list(nodes, an.first, vals, true)
 			*field = r.endCapture()
+		} else {
+			// Attribute values are not part of an enclosing element's text.
+			on := r.cap.on
+			r.cap.on = false
+			r.list(nodes, an.first, vals, true)
+			r.cap.on = on
 		}
 		r.out = append(r.out, '\'')
 	}
