@@ -56,7 +56,7 @@ func (n *Normalizer) Decode(d []byte, off int64, fn func(ev *winevent.Event, xml
 	idx := ChunkIndex(off)
 	c, r := &n.c, &n.r
 	c.reset(d)
-	*r = renderer{c: c, nodes: r.nodes[:0], values: r.values[:0], tmp: r.tmp[:0], ev: &n.ev,
+	*r = renderer{c: c, nodes: r.nodes[:0], values: r.values[:0], tmp: r.tmp[:0], item: r.item[:0], ev: &n.ev,
 		out: make([]byte, 0, 5*len(d)), vals: make([]byte, 0, 8<<10)}
 
 	damage := ""

@@ -20,6 +20,7 @@ type renderer struct {
 	nodes  []node // scratch for record content and nested XML
 	values []value
 	tmp    []byte
+	item   []byte
 
 	ev    *winevent.Event
 	depth int
@@ -305,6 +306,77 @@ func absent(nodes []node, a *node, vals []value) bool {
 }
 
 func (r *renderer) element(nodes []node, n *node, vals []value) {
+	// An element holding only a substitution: an optional one without a
+	// value leaves the element out; an array value repeats the element once
+	// per item (<Data>a</Data><Data>b</Data>), as Windows renders them.
+	if c := n.first; c >= 0 && nodes[c].next < 0 && nodes[c].kind == nSubst {
+		s := &nodes[c]
+		var v value
+		if int(s.sub) < len(vals) {
+			v = vals[s.sub]
+		}
+		if v.typ == typeNull && s.optional {
+			return
+		}
+		if v.typ&typeArray != 0 {
+			r.arrayElement(nodes, n, vals, v)
+			return
+		}
+	}
+	r.emit(nodes, n, vals, nil, false)
+}
+
+// arrayElement renders element n once per item of array value v.
+func (r *renderer) arrayElement(nodes []node, n *node, vals []value, v value) {
+	b := r.c.d[v.pos : v.pos+v.size]
+	t := v.typ &^ typeArray
+	var items [][]byte
+	switch t {
+	case typeString:
+		items = splitNUL16(b)
+	case typeAnsi:
+		items = splitNUL8(b)
+	case typeSID:
+		for len(b) > 0 {
+			k := sidSize(b)
+			items = append(items, b[:k])
+			b = b[k:]
+		}
+	default:
+		size := fixedSize(t)
+		if t == typeSizeT {
+			size = 8
+			if len(b)%8 != 0 {
+				size = 4
+			}
+		}
+		if size == 0 {
+			items = append(items, b)
+			break
+		}
+		for i := 0; i+size <= len(b); i += size {
+			items = append(items, b[i:i+size])
+		}
+	}
+	for _, it := range items {
+		switch t {
+		case typeString:
+			r.item = appendUTF16(r.item[:0], it)
+		case typeAnsi:
+			r.item = appendANSI(r.item[:0], it)
+		default:
+			var ok bool
+			if r.item, ok = appendScalar(r.item[:0], t, it); !ok {
+				r.item = appendHexUpper(r.item[:0], it)
+			}
+		}
+		r.emit(nodes, n, vals, r.item, true)
+	}
+}
+
+// emit writes element n; with isItem, its content is item instead of its
+// children.
+func (r *renderer) emit(nodes []node, n *node, vals []value, item []byte, isItem bool) {
 	r.markup() // an element inside captured text
 	r.out = append(r.out, '<')
 	r.out = append(r.out, n.str...)
@@ -342,7 +414,11 @@ func (r *renderer) element(nodes []node, n *node, vals []value) {
 	if f.text {
 		r.startCapture(r.depth)
 	}
-	r.list(nodes, n.first, vals, false)
+	if isItem {
+		r.text(item, false)
+	} else {
+		r.list(nodes, n.first, vals, false)
+	}
 	r.closeText(f)
 	if len(r.out) == mark {
 		r.out = append(r.out[:mark-1], '/', '>')
