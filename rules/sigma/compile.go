@@ -46,6 +46,9 @@ type Compiled struct {
 	// Correlation is set for a correlation rule: its query aggregates the
 	// matches of the rules it names.
 	Correlation *Correlation
+	// Internal is true for a rule used only by correlations whose generate
+	// is false: it feeds them and reports nothing on its own.
+	Internal bool
 	// Notes are remarks that do not stop the rule (unknown keys, filters).
 	Notes []string
 }

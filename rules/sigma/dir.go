@@ -189,6 +189,24 @@ func CompileSet(docs []*Document, opts Options) ([]*Compiled, *Report) {
 		}
 		pending = next
 	}
+	// Rules used only by correlations that do not generate their matches
+	// report nothing on their own (Sigma's generate: false, the default).
+	shown := map[*Compiled]bool{}
+	used := map[*Compiled]bool{}
+	for _, c := range out {
+		if c.Correlation == nil {
+			continue
+		}
+		for _, in := range c.Correlation.Inputs {
+			used[in] = true
+			if c.Correlation.Generate {
+				shown[in] = true
+			}
+		}
+	}
+	for _, c := range out {
+		c.Internal = used[c] && !shown[c]
+	}
 	return out, rep
 }
 

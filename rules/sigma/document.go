@@ -82,6 +82,7 @@ type CorrelationSpec struct {
 	Generate  bool
 	Aliases   map[string]map[string]string // alias -> rule -> field
 	Condition map[string]*yaml.Node        // gte: 5, field: x …
+	KeyLines  map[string]int               // line of each key (rules, timespan, …)
 	Line      int
 }
 
@@ -333,9 +334,10 @@ func parseCorrelation(file string, v *yaml.Node) (*CorrelationSpec, error) {
 	if v.Kind != yaml.MappingNode {
 		return nil, &Error{File: file, Line: v.Line, Msg: "correlation must be a mapping"}
 	}
-	c := &CorrelationSpec{Line: v.Line}
+	c := &CorrelationSpec{Line: v.Line, KeyLines: map[string]int{}}
 	for i := 0; i+1 < len(v.Content); i += 2 {
 		k, val := v.Content[i], v.Content[i+1]
+		c.KeyLines[k.Value] = k.Line
 		var err error
 		switch k.Value {
 		case "type":

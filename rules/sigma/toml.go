@@ -120,8 +120,8 @@ func tomlString(s string) string {
 	return b.String()
 }
 
-// tomlMultiline is a multi-line literal string ('''…''') when the text
-// allows it (no ''' and no control characters but tab and newline), else a
+// tomlMultiline is a multi-line literal string (”'…”') when the text
+// allows it (no ”' and no control characters but tab and newline), else a
 // basic string.
 func tomlMultiline(s string) string {
 	ok := !strings.Contains(s, "'''") && !strings.HasSuffix(s, "'")

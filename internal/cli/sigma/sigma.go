@@ -139,7 +139,8 @@ func convert(ctx context.Context, f *cmdutil.Factory, o *ConvertOptions) error {
 	}
 	written := 0
 	for _, c := range cs {
-		if lintErrs[c.Rule.ID] != nil {
+		if lintErrs[c.Rule.ID] != nil || c.Internal {
+			// An internal rule lives on inside the correlations that use it.
 			continue
 		}
 		if err := os.WriteFile(filepath.Join(o.OutDir, c.Rule.ID+".toml"), sigma.TOML(c), 0o644); err != nil {
