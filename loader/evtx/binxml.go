@@ -152,11 +152,26 @@ func (c *chunk) name(off uint32) (string, int) {
 	}
 	c.need(pos+8, 2*n, "name characters")
 	s := utf16String(c.d[pos+8 : pos+8+2*n])
-	if s == "" {
-		fail("empty name at chunk offset %d", pos)
+	if !xmlName(s) {
+		fail("name %q at chunk offset %d is not an XML name", s, pos)
 	}
 	c.names[off] = s
 	return s, size
+}
+
+// xmlName reports whether s can be written as an element, attribute,
+// entity or processing instruction name (the characters winxml accepts).
+func xmlName(s string) bool {
+	if s == "" || s[0] == '-' || s[0] == '.' || s[0] >= '0' && s[0] <= '9' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c == ':' || c == '_' || c == '-' || c == '.' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80) {
+			return false
+		}
+	}
+	return s != "\ufffd"
 }
 
 // plausibleName reports whether the 32-bit field at pos refers to a name: one

@@ -173,7 +173,9 @@ func (n *Normalizer) record(pos, size int) (xml string, reason string) {
 	switch {
 	case r.roots == 0:
 		fail("record holds no XML element")
-	case r.stack[1].role != roleEvent && r.roots == 1:
+	case r.roots > 1:
+		fail("record holds %d root elements", r.roots)
+	case r.stack[1].role != roleEvent:
 		fail("root element is <%s>, not <Event>", r.stack[1].local)
 	}
 	return r.str(r.out[r.recStart:]), ""

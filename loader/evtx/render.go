@@ -193,6 +193,22 @@ func (r *renderer) node(nodes []node, i int32, vals []value, attr bool) {
 		fail("record expands to more than %d binary XML items", maxWork)
 	}
 	n := &nodes[i]
+	if r.depth == 0 && !attr {
+		// Outside the root element only elements and, after it, processing
+		// instructions are XML.
+		switch n.kind {
+		case nText, nValueText, nCDATA, nCharRef, nEntityRef:
+			fail("text outside the root element")
+		case nPI:
+			if r.roots == 0 {
+				fail("processing instruction before the root element")
+			}
+		case nSubst:
+			if int(n.sub) < len(vals) && vals[n.sub].typ != typeBinXML && vals[n.sub].typ != typeNull {
+				fail("value outside the root element")
+			}
+		}
+	}
 	switch n.kind {
 	case nElement:
 		if attr {
@@ -214,12 +230,19 @@ func (r *renderer) node(nodes []node, i int32, vals []value, attr bool) {
 			r.textString(n.str, attr)
 			return
 		}
+		if strings.Contains(n.str, "]]>") || strings.ContainsFunc(n.str, func(c rune) bool { return c < 0x20 && c != '\t' && c != '\n' && c != '\r' }) {
+			r.textString(n.str, false) // not writable as CDATA: as escaped text
+			return
+		}
 		r.markup()
 		r.out = append(r.out, "<![CDATA["...)
 		r.out = append(r.out, n.str...)
 		r.out = append(r.out, "]]>"...)
 		r.captured([]byte(n.str))
 	case nCharRef:
+		if c := rune(n.sub); c == 0 || c >= 0xd800 && c <= 0xdfff {
+			fail("character reference &#%d; is not a character", c)
+		}
 		r.markup()
 		r.out = append(r.out, "&#"...)
 		r.out = strconv.AppendUint(r.out, uint64(n.sub), 10)
@@ -227,6 +250,9 @@ func (r *renderer) node(nodes []node, i int32, vals []value, attr bool) {
 		r.tmp = appendRune(r.tmp[:0], rune(n.sub))
 		r.captured(r.tmp)
 	case nEntityRef:
+		if entityText(n.str) == "" {
+			fail("undefined entity &%s; (only the five XML entities exist in event XML)", n.str)
+		}
 		r.markup()
 		r.out = append(r.out, '&')
 		r.out = append(r.out, n.str...)
@@ -235,6 +261,9 @@ func (r *renderer) node(nodes []node, i int32, vals []value, attr bool) {
 	case nPI:
 		if attr {
 			return
+		}
+		if strings.Contains(n.str2, "?>") {
+			fail("processing instruction data holds '?>'")
 		}
 		r.markup()
 		r.out = append(r.out, "<?"...)
@@ -277,7 +306,7 @@ func entityText(name string) string {
 	case "apos":
 		return "'"
 	}
-	return "&" + name + ";"
+	return ""
 }
 
 func appendRune(dst []byte, c rune) []byte {
