@@ -146,8 +146,7 @@ func sysmonRule(name string, id int) (conv sysmonConv, cols []string, ok bool) {
 		if id != 1 && id != 7 {
 			return 0, nil, false // 255's Description is the error text
 		}
-		field := map[string]string{"OriginalFileName": "original_file_name", "Company": "company",
-			"Description": "description", "FileVersion": "file_version", "Product": "product"}[name]
+		field := peFields[name]
 		if id == 7 {
 			return sText, list(pe+field, "dll.pe."+field), true
 		}
@@ -235,6 +234,10 @@ func sysmonRule(name string, id int) (conv sysmonConv, cols []string, ok bool) {
 	return 0, nil, false
 }
 
+// peFields names the pe.* field of each version-resource EventData name.
+var peFields = map[string]string{"OriginalFileName": "original_file_name", "Company": "company",
+	"Description": "description", "FileVersion": "file_version", "Product": "product"}
+
 // sysmonStep is a resolved rule: the conversion and column indexes.
 type sysmonStep struct {
 	conv sysmonConv
@@ -265,18 +268,12 @@ func init() {
 			steps[name] = st
 			cols = append(cols, c...)
 		}
-		// Older schema names that Elastic still maps (Sysmon 15's event 15
-		// says Hash where older versions say Hashes, and the reverse).
-		for _, name := range []string{"Hash", "Hashes"} {
-			if _, ok := steps[name]; !ok {
-				if conv, c, ok := sysmonRule(name, e.id); ok && strings.Contains(e.data, "Hash") {
-					st := sysmonStep{conv: conv}
-					for _, n := range c {
-						st.ci = append(st.ci, Col(n))
-					}
-					steps[name] = st
-				}
-			}
+		// Sysmon 15 names event 15's hashes Hash where older versions say
+		// Hashes; Elastic reads both, whatever the event.
+		if st, ok := steps["Hash"]; ok {
+			steps["Hashes"] = st
+		} else if st, ok := steps["Hashes"]; ok {
+			steps["Hash"] = st
 		}
 		if e.id == 22 {
 			cols = append(cols, "network.protocol")
