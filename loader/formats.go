@@ -8,8 +8,11 @@ import (
 	"io"
 	"strings"
 
+	"huntsql/loader/auditd"
 	"huntsql/loader/ecs"
+	"huntsql/loader/evtx"
 	"huntsql/loader/format"
+	"huntsql/loader/winjson"
 	"huntsql/loader/wintext"
 	"huntsql/loader/winxml"
 )
@@ -17,7 +20,12 @@ import (
 // Formats is the registry of input formats the loader knows, in the order
 // that breaks ties between equally confident sniffs: the more specific first.
 var Formats = []*format.Format{
+	evtx.Format,
+	winjson.EVTXJSON,
+	winjson.WinlogbeatJSON,
+	winjson.FlatJSON,
 	wintext.Format,
+	auditd.Format,
 	winxml.Format,
 	ecs.Format,
 }
@@ -72,11 +80,7 @@ func detect(r io.Reader) (*format.Format, *bufio.Reader, error) {
 	if nl := bytes.IndexAny(first, "\r\n"); nl >= 0 {
 		first = first[:nl]
 	}
-	var docs []string
-	for _, f := range Formats {
-		docs = append(docs, f.Doc)
-	}
-	return nil, nil, fmt.Errorf("unrecognized format (starts with %q): expected one of: %s", printable(first), strings.Join(docs, "; "))
+	return nil, nil, fmt.Errorf("unrecognized format (starts with %q): not one of %s (`huntsql load --help` describes them)", printable(first), strings.Join(FormatNames(), ", "))
 }
 
 // best returns the most confident format for head among the binary or the

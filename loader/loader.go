@@ -37,6 +37,9 @@ type Options struct {
 	FlushBytes int // buffered row payload that triggers writing files; 0: default
 	MaxRecord  int // largest record kept; 0: each format's default
 	Writer     string
+	// Host is the host.name of events whose input names none (a raw auditd
+	// log, a collection from one machine); "" leaves them without.
+	Host string
 	// KeepDuplicates archives events even when the archive already holds them.
 	KeepDuplicates bool
 	// TimeZone reads timestamps that carry no zone (classic Windows text,
@@ -467,6 +470,9 @@ func (l *load) normalize(ctx context.Context, in <-chan chunk, out chan<- result
 				before := res.batch.Len
 				n.Normalize(raw, src, res.batch, reject)
 				for r := before; r < res.batch.Len; r++ {
+					if l.opts.Host != "" && !res.batch.Has(colHost, r) {
+						res.batch.SetStringAt(colHost, r, l.opts.Host)
+					}
 					if why := unmapped(res.batch, r); why != "" {
 						res.batch.AppendList(colWarnings, r, why)
 						res.unmapped++

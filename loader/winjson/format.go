@@ -25,6 +25,7 @@ var EVTXJSON = &format.Format{
 // FlatJSON is flat Windows-event JSON (NXLog, Logstash, OTRF/Mordor).
 var FlatJSON = &format.Format{
 	Name:        "windows-flat-json",
+	LocalTime:   true, // NXLog's EventTime has no zone
 	Doc:         "flat Windows event JSON (NXLog im_msvistalog, Logstash, OTRF Security-Datasets)",
 	Sniff:       sniffFlat,
 	NewSplitter: ecsSplitter,
@@ -99,7 +100,7 @@ func sniffFlat(head []byte) format.Confidence {
 		case "Event", "winlog":
 			return format.No
 		}
-		switch headerSlots[fold([]byte(k))] {
+		switch headerSlots[string(fold(nil, []byte(k)))] {
 		case sEventID:
 			id = true
 		case sChannel, sLogName, sHostname, sComputer, sComputerName, sSourceName, sProviderName, sEventTime, sTimeCreated:

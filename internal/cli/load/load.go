@@ -24,6 +24,7 @@ type Options struct {
 	// TimeZone names the zone of timestamps written without one.
 	TimeZone       string
 	KeepDuplicates bool
+	Host           string
 
 	// Tuning, hidden from the help: used by benchmarks.
 	Writer  string
@@ -105,6 +106,7 @@ commits atomically: interrupted at any moment, the archive stays as it was.`),
 	}
 	cmd.Flags().BoolVar(&opts.Force, "force", false, "reload inputs already in the archive, replacing their rows")
 	cmd.Flags().StringVar(&opts.TimeZone, "timezone", "UTC", "time zone of timestamps written without one (Splunk classic text, NXLog EventTime): an IANA name such as Europe/Berlin, UTC, or Local")
+	cmd.Flags().StringVar(&opts.Host, "host", "", "host.name for events whose input names no host (a raw auditd log, files collected from one machine)")
 	cmd.Flags().BoolVar(&opts.KeepDuplicates, "keep-duplicates", false, "archive events even when the archive already holds them")
 	cmd.Flags().BoolVarP(&opts.Quiet, "quiet", "q", false, "print nothing but errors")
 	cmd.Flags().StringVar(&opts.Writer, "writer", loader.WriterArrow, "Parquet writer: arrow or duckdb")
@@ -140,7 +142,7 @@ func Run(ctx context.Context, opts *Options) error {
 	sum, err := loader.Load(ctx, loader.Options{
 		Archive: a, Engine: eng, Inputs: opts.Inputs, Stdin: f.IO.In, Force: opts.Force,
 		Writer: opts.Writer, FlushBytes: opts.FlushMB << 20, Workers: opts.Workers,
-		Version: f.Version, Progress: progress, TimeZone: tz, KeepDuplicates: opts.KeepDuplicates,
+		Version: f.Version, Progress: progress, TimeZone: tz, KeepDuplicates: opts.KeepDuplicates, Host: opts.Host,
 		OnProblem: func(p loader.Problem) {
 			if shown < maxShownProblems {
 				view.pause(func() { fmt.Fprintf(errOut, "error: %s\n", p) })
@@ -171,7 +173,7 @@ func Run(ctx context.Context, opts *Options) error {
 	}
 	for _, in := range sum.Inputs {
 		if in.Unmapped > 0 {
-			fmt.Fprintf(errOut, "warning: %s: %s of %s archived events have no host or no kind (event.code, event.category, event.action): rules cannot see them; they are marked in huntsql.warnings. Check the format was recognized (%s) and see docs/formats.md for what each format supplies.\n",
+			fmt.Fprintf(errOut, "warning: %s: %s of %s archived events have no host or no kind (event.code, event.category, event.action): rules cannot see them; they are marked in huntsql.warnings. Format: %s (docs/formats.md lists what each format supplies); when the input names no host, give it with --host NAME.\n",
 				in.Path, cmdutil.Thousands(in.Unmapped), cmdutil.Thousands(in.Archived), in.Format)
 		}
 	}
