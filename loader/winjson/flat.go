@@ -32,6 +32,7 @@ type flatNormalizer struct {
 	m    *winevent.Mapper
 	loc  *time.Location
 	vals [nSlots]string
+	key  []byte // scratch for fold
 }
 
 // slot is a System field a flat member may fill.
@@ -140,18 +141,19 @@ var nxlogEventTypes = map[string]bool{
 	"WARNING": true, "INFO": true, "VERBOSE": true,
 }
 
-func fold(k []byte) string {
-	b := make([]byte, 0, len(k))
+// fold appends k in lower case without '_' to dst: the spelling variants of
+// a member name fold to one key of headerSlots.
+func fold(dst, k []byte) []byte {
 	for _, c := range k {
 		switch {
 		case c == '_':
 		case c >= 'A' && c <= 'Z':
-			b = append(b, c+'a'-'A')
+			dst = append(dst, c+'a'-'A')
 		default:
-			b = append(b, c)
+			dst = append(dst, c)
 		}
 	}
-	return string(b)
+	return dst
 }
 
 func (n *flatNormalizer) Normalize(raw *rows.Raw, src *rows.Source, b *rows.Batch) string {
@@ -172,12 +174,13 @@ func (n *flatNormalizer) parse(data []byte, ev *winevent.Event) string {
 	// then EventData (5156's is the application's process).
 	execution := doc.Exists("ExecutionProcessID")
 	doc.GetObject().Visit(func(k []byte, v *fastjson.Value) {
+		n.key = fold(n.key[:0], k)
 		s, header := exactSlots[string(k)]
-		if header && execution && (s == sProcessID || s == sThreadID) && string(k)[0] != 'E' {
+		if header && execution && (s == sProcessID || s == sThreadID) && k[0] != 'E' {
 			header = false
 		}
 		if !header {
-			s, header = headerSlots[fold(k)]
+			s, header = headerSlots[string(n.key)]
 		}
 		if header && s == sProvider && v.Type() != fastjson.TypeString {
 			header = false
@@ -193,10 +196,10 @@ func (n *flatNormalizer) parse(data []byte, ev *winevent.Event) string {
 			}
 			return
 		}
-		switch fold(k) {
+		switch string(n.key) {
 		case "eventdata", "userdata":
 			if v.Type() == fastjson.TypeObject {
-				if fold(k) == "userdata" {
+				if string(n.key) == "userdata" {
 					ev.UserData = true
 				}
 				v.GetObject().Visit(func(k []byte, v *fastjson.Value) {
