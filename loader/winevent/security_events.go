@@ -216,16 +216,38 @@ func userBeforeAt(v string) string {
 }
 
 // auditOutcome sets event.outcome from the Audit Success and Audit Failure
-// keywords, as winlogbeat does for every event that has them.
+// keywords, as winlogbeat does for every event that has them. Keywords is
+// the XML's hexadecimal mask (0x8020000000000000); routes that carry it as a
+// decimal number (NXLog) or as the rendered names ("Audit Success") work too.
 func auditOutcome(o *Out, ev *Event) {
-	k, err := strconv.ParseUint(strings.TrimPrefix(strings.TrimPrefix(ev.Keywords, "0x"), "0X"), 16, 64)
+	k, ok := keywordMask(ev.Keywords)
 	switch {
-	case err != nil:
-	case k&keywordAuditSuccess != 0:
+	case ok && k&keywordAuditSuccess != 0, !ok && containsFold(ev.Keywords, "Audit Success"):
 		o.B.SetString(cEventOutcome, "success")
-	case k&keywordAuditFailure != 0:
+	case ok && k&keywordAuditFailure != 0, !ok && containsFold(ev.Keywords, "Audit Failure"):
 		o.B.SetString(cEventOutcome, "failure")
 	}
+}
+
+func keywordMask(v string) (uint64, bool) {
+	if len(v) > 2 && v[0] == '0' && (v[1] == 'x' || v[1] == 'X') {
+		k, err := strconv.ParseUint(v[2:], 16, 64)
+		return k, err == nil
+	}
+	if k, err := strconv.ParseUint(v, 10, 64); err == nil {
+		return k, true
+	}
+	k, err := strconv.ParseInt(v, 10, 64)
+	return uint64(k), err == nil
+}
+
+func containsFold(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if strings.EqualFold(s[i:i+len(sub)], sub) {
+			return true
+		}
+	}
+	return false
 }
 
 // The audit keyword bits of System/Keywords.

@@ -156,6 +156,18 @@ func TestSecurityParts(t *testing.T) {
 	}
 }
 
+func TestAuditOutcome(t *testing.T) {
+	for keywords, want := range map[string]string{
+		"0x8020000000000000": "success", "0x8010000000000000": "failure", "0x8000000000000000": "",
+		"-9214364837600034816": "success", "Audit Failure": "failure", "audit success": "success", "": "",
+	} {
+		ev := &Event{Provider: ProviderSecurity, Channel: "Security", EventID: "4674", TimeCreated: "2024-05-01T00:00:00Z", Keywords: keywords}
+		if got := mapOne(t, ev)["event.outcome"]; got != want {
+			t.Errorf("Keywords %q: outcome %q, want %q", keywords, got, want)
+		}
+	}
+}
+
 func TestUnmapIPv4(t *testing.T) {
 	for in, want := range map[string]string{"::ffff:1.2.3.4": "1.2.3.4", "::FFFF:1.2.3.4": "1.2.3.4",
 		"::ffff:abcd::1": "::ffff:abcd::1", "::1": "::1", "10.0.0.1": "10.0.0.1"} {
