@@ -257,7 +257,7 @@ const (
 )
 
 var (
-	iamUser          = list("iam")
+	iam              = list("iam")
 	authentication   = list("authentication")
 	iamConfiguration = list("iam", "configuration")
 )
@@ -288,7 +288,7 @@ func init() {
 	sec("4634", "logged-out", authentication, end, targetUser, targetDomain, targetUserID, targetLogonID, logonType)
 	sec("4647", "logged-out", authentication, end, targetUser, targetDomain, targetUserID, targetLogonID)
 	sec("4648", "logged-in-explicit", authentication, start, subjectPart, subjectRelated, targetEffective, callerProcess, sourceAddress)
-	sec("4672", "logged-in-special", iamUser, list("admin"), subjectPart, subjectRelated)
+	sec("4672", "logged-in-special", iam, list("admin"), subjectPart, subjectRelated)
 
 	// Accounts.
 	for _, a := range []struct{ id, action, typ string }{
@@ -302,14 +302,14 @@ func init() {
 		{"4740", "locked-out-user-account", "change"},
 		{"4767", "unlocked-user-account", "change"},
 	} {
-		sec(a.id, a.action, iamUser, list("user", a.typ), subjectPart, subjectRelated, targetAccount)
+		sec(a.id, a.action, iam, list("user", a.typ), subjectPart, subjectRelated, targetAccount)
 	}
 	for _, a := range []struct{ id, action, typ string }{
 		{"4741", "added-computer-account", "creation"},
 		{"4742", "changed-computer-account", "change"},
 		{"4743", "deleted-computer-account", "deletion"},
 	} {
-		sec(a.id, a.action, iamUser, list(a.typ, "admin"), subjectPart, subjectRelated)
+		sec(a.id, a.action, iam, list(a.typ, "admin"), subjectPart, subjectRelated)
 	}
 
 	// Security-enabled groups: global (4727–4730, 4735, 4737), local (4731–4734),
@@ -335,7 +335,7 @@ func init() {
 		if strings.Contains(g.action, "member") {
 			parts = append(parts, member)
 		}
-		sec(g.id, g.action, iamUser, list("group", g.typ), parts...)
+		sec(g.id, g.action, iam, list("group", g.typ), parts...)
 	}
 
 	// Services and scheduled tasks.
@@ -361,12 +361,12 @@ func init() {
 	// Log cleared: 1102 (Security) and 104 (System, or another log named in
 	// UserData's Channel). Both come from the event log service, whose
 	// UserData LogFileCleared carries the subject.
-	register(ProviderEventlog, "1102", spec{action: "audit-log-cleared", category: iamUser, typ: list("admin", "change"),
+	register(ProviderEventlog, "1102", spec{action: "audit-log-cleared", category: iam, typ: list("admin", "change"),
 		parts: []part{subjectPart, subjectRelated}})
 	// 104: Elastic's system.system pipeline maps nothing; huntsql uses the
 	// task name winlogbeat gives event.action ("Log clear", which Elastic's
 	// rules match) and 1102's categorization.
-	register(ProviderEventlog, "104", spec{action: "Log clear", category: iamUser, typ: list("admin", "change"),
+	register(ProviderEventlog, "104", spec{action: "Log clear", category: iam, typ: list("admin", "change"),
 		parts: []part{clearedBy}})
 
 	// 7045 "A service was installed in the system" (System log): as 4697.
