@@ -1,6 +1,8 @@
 // Package report writes the offline HTML report of a run: one self-contained
 // file (no CDN, no network) with a summary by rule, severity and ATT&CK
-// technique, a filterable detections table and a per-host timeline.
+// technique, a filterable detections table (each detection's fields as
+// name/value pairs, with the commands that show the events behind it) and a
+// per-host timeline.
 //
 // Log values are attacker-controlled text: the page receives all data as one
 // JSON document and puts it into the DOM with textContent only.
@@ -19,6 +21,7 @@ import (
 
 	"huntsql/internal/engine"
 	"huntsql/internal/results"
+	"huntsql/rules"
 	"huntsql/rules/runner"
 )
 
@@ -64,12 +67,27 @@ type Detection struct {
 	Host     string   `json:"host"`
 	Time     string   `json:"time"`
 	Events   int      `json:"events"`
-	Fields   string   `json:"fields"`
+	// Fields are the rule's columns as name/value pairs, values as text
+	// (nested values as JSON text).
+	Fields [][2]string `json:"fields"`
+	// Commands show the events behind the detection: copy, paste, run.
+	Commands []string `json:"commands"`
 }
 
-// Build gathers the report's data from the rules' results and the archive.
-func Build(ctx context.Context, eng *engine.Engine, archiveDir string, res []runner.Result, now time.Time) (*Data, error) {
-	d := &Data{Generated: results.Timestamp(now.Truncate(time.Second)), Archive: archiveDir, Hosts: []HostCount{}, Rules: []Rule{}, Detections: []Detection{}, Failed: []string{}}
+// Input is what a report shows: a run's located detections (runner.Locate),
+// the rules that ran and those that failed.
+type Input struct {
+	Archive    string // the archive directory, for the commands
+	RunID      string // the saved run, "" when not saved
+	Rules      []*rules.Rule
+	Detections []runner.Detection
+	Failed     []string // "RULE_ID: reason"
+}
+
+// Build gathers the report's data: the detections, and the archive's event
+// counts from the engine's views.
+func Build(ctx context.Context, eng *engine.Engine, in Input, now time.Time) (*Data, error) {
+	d := &Data{Generated: results.Timestamp(now.Truncate(time.Second)), Archive: in.Archive, Hosts: []HostCount{}, Rules: []Rule{}, Detections: []Detection{}, Failed: []string{}}
 	var first, last *time.Time
 	if err := eng.Conn().QueryRowContext(ctx, `SELECT count(*), min("@timestamp"), max("@timestamp") FROM events`).Scan(&d.Events, &first, &last); err != nil {
 		return nil, err
@@ -90,21 +108,33 @@ func Build(ctx context.Context, eng *engine.Engine, archiveDir string, res []run
 		d.Hosts = append(d.Hosts, h)
 	}
 	rows.Close()
-	for _, r := range res {
-		rule := Rule{ID: r.Rule.ID, Name: r.Rule.Name, Severity: r.Rule.Severity, Risk: r.Rule.Score(), Techniques: r.Rule.Techniques(), Detections: len(r.Rows)}
+	fired := map[string]int{}
+	for _, det := range in.Detections {
+		fired[det.Rule.ID]++
+	}
+	for _, r := range in.Rules {
+		rule := Rule{ID: r.ID, Name: r.Name, Severity: r.Severity, Risk: r.Score(), Techniques: r.Techniques(), Detections: fired[r.ID]}
 		if rule.Techniques == nil {
 			rule.Techniques = []string{}
 		}
 		d.Rules = append(d.Rules, rule)
-		if r.Err != nil {
-			d.Failed = append(d.Failed, fmt.Sprintf("%s: %v", r.Rule.ID, r.Err))
-		}
 	}
-	for _, det := range runner.Detections(res) {
+	d.Failed = append(d.Failed, in.Failed...)
+	for _, det := range in.Detections {
 		row := Detection{Rule: det.Rule.ID, Name: det.Rule.Name, Severity: det.Rule.Severity, Risk: det.Rule.RiskScore,
-			Threat: det.Rule.Threat, Fields: det.Fields.JSON()}
-		if err := locate(ctx, eng, det, &row); err != nil {
-			return nil, err
+			Threat: det.Rule.Threat, Host: det.Event.Host, Events: det.Event.Events, Fields: [][2]string{}, Commands: commands(in, det)}
+		if row.Threat == nil {
+			row.Threat = []string{}
+		}
+		if !det.Event.Time.IsZero() {
+			row.Time = results.Timestamp(det.Event.Time)
+		}
+		for i, name := range det.Fields.Names {
+			text := "NULL"
+			if v := det.Fields.Values[i]; v != nil {
+				text = results.Text(v)
+			}
+			row.Fields = append(row.Fields, [2]string{name, text})
 		}
 		d.Detections = append(d.Detections, row)
 	}
@@ -112,48 +142,29 @@ func Build(ctx context.Context, eng *engine.Engine, archiveDir string, res []run
 	return d, nil
 }
 
-// locate finds a detection's host and time: from the events behind it when
-// the rule lists them, else from its fields.
-func locate(ctx context.Context, eng *engine.Engine, det runner.Detection, row *Detection) error {
-	if refs, ok := det.Evidence.([]any); ok && len(refs) > 0 {
-		var conds []string
-		for _, ref := range refs {
-			m, ok := ref.(map[string]any)
-			if !ok {
-				continue
-			}
-			conds = append(conds, fmt.Sprintf(`("huntsql.source_file" = %s AND "huntsql.source_offset" = %v)`,
-				engine.Quote(fmt.Sprint(m["file"])), m["offset"]))
-		}
-		if len(conds) > 0 {
-			var t *time.Time
-			var host *string
-			q := `SELECT min("@timestamp"), min("host.name") FROM events WHERE ` + strings.Join(conds, " OR ")
-			if err := eng.Conn().QueryRowContext(ctx, q).Scan(&t, &host); err != nil {
-				return err
-			}
-			row.Events = len(conds)
-			if t != nil {
-				row.Time = results.Timestamp(*t)
-			}
-			if host != nil {
-				row.Host = *host
-			}
-			return nil
-		}
+// commands are the huntsql command lines that show the events behind a
+// detection: those the rule listed (a saved run), and the host around its time.
+func commands(in Input, det runner.Detection) []string {
+	arch := " --archive " + shellQuote(in.Archive)
+	var out []string
+	if in.RunID != "" && det.Event.Events > 0 {
+		// Run and rule ids are made of letters, digits, '.', '_' and '-':
+		// nothing a shell expands inside double quotes.
+		out = append(out, fmt.Sprintf(`huntsql query%s "SELECT * FROM detection_events WHERE run_id = '%s' AND rule_id = '%s' AND detection = %d ORDER BY ALL"`,
+			arch, in.RunID, det.Rule.ID, det.Index))
 	}
-	for i, name := range det.Fields.Names {
-		s, _ := det.Fields.Values[i].(string)
-		switch {
-		case row.Host == "" && (name == "host.name" || name == "host"):
-			row.Host = s
-		case row.Time == "":
-			if _, err := time.Parse(time.RFC3339Nano, s); err == nil {
-				row.Time = s
-			}
-		}
+	if det.Event.Host != "" && !det.Event.Time.IsZero() {
+		out = append(out, fmt.Sprintf("huntsql pivot%s --host %s --at %s --around 5m", arch, shellQuote(det.Event.Host), results.Timestamp(det.Event.Time)))
 	}
-	return nil
+	return out
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:@") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // Write renders the page with its data.

@@ -3,6 +3,7 @@ package runner
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path"
@@ -85,3 +86,61 @@ TO %s (FORMAT parquet, COMPRESSION zstd)`, strings.Join(names, ", "), engine.Quo
 
 // NewRunID names a run by its start time.
 func NewRunID(t time.Time) string { return t.UTC().Format("20060102T150405.000Z") }
+
+// ReadSaved reads the detections of a saved run back from the engine's
+// "detections" view, in the order they were written. The rule summaries are
+// as saved (no tactics, no details: the rule may have changed since).
+func ReadSaved(ctx context.Context, eng *engine.Engine, runID string) ([]Detection, error) {
+	rows, err := eng.Query(ctx, `SELECT rule_id, rule_name, severity, risk_score, threat, detection, CAST(fields AS VARCHAR), evidence
+FROM detections WHERE run_id = ? ORDER BY rule_id, detection`, runID)
+	if err != nil {
+		return nil, fmt.Errorf("read saved run %s: %w", runID, err)
+	}
+	defer rows.Close()
+	var out []Detection
+	for rows.Next() {
+		var d Detection
+		var threat, evidence any
+		var fields string
+		if err := rows.Scan(&d.Rule.ID, &d.Rule.Name, &d.Rule.Severity, &d.Rule.RiskScore, &threat, &d.Index, &fields, &evidence); err != nil {
+			return nil, fmt.Errorf("read saved run %s: %w", runID, err)
+		}
+		d.Rule.Threat = []string{}
+		if list, ok := threat.([]any); ok {
+			for _, t := range list {
+				if s, ok := t.(string); ok {
+					d.Rule.Threat = append(d.Rule.Threat, s)
+				}
+			}
+		}
+		if d.Fields, err = decodeFields(fields); err != nil {
+			return nil, fmt.Errorf("read saved run %s: rule %s detection %d: %w", runID, d.Rule.ID, d.Index, err)
+		}
+		d.Evidence = results.JSONValue(evidence)
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// decodeFields reads a fields object keeping its key order.
+func decodeFields(text string) (Fields, error) {
+	var f Fields
+	dec := json.NewDecoder(strings.NewReader(text))
+	dec.UseNumber()
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return f, fmt.Errorf("fields are not a JSON object: %.40q", text)
+	}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return f, err
+		}
+		var v any
+		if err := dec.Decode(&v); err != nil {
+			return f, err
+		}
+		f.Names = append(f.Names, tok.(string))
+		f.Values = append(f.Values, v)
+	}
+	return f, nil
+}
