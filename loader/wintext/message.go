@@ -221,9 +221,8 @@ func labelled(text string) (label, value string, ok bool) {
 	return "", "", false
 }
 
-// appendMessageData appends the event's EventData as its message gives it.
-func appendMessageData(data []winevent.KV, ev *winevent.Event, msg string) []winevent.KV {
-	entries := messageEntries(msg, nil)
+// appendMessageData appends the event's EventData as its message's entries give it.
+func appendMessageData(data []winevent.KV, ev *winevent.Event, entries []entry) []winevent.KV {
 	if len(entries) == 0 {
 		return data
 	}

@@ -147,11 +147,18 @@ var errNoEventCode = errors.New("classic WinEventLog record has no EventCode= li
 // event's XML uses. loc is the zone of the timestamp line. Strings in ev may
 // share record.
 func Parse(record string, loc *time.Location, ev *winevent.Event) error {
+	_, err := parse(record, loc, ev, nil)
+	return err
+}
+
+// parse is Parse with a scratch slice for the message's entries, returned
+// for reuse.
+func parse(record string, loc *time.Location, ev *winevent.Event, scratch []entry) ([]entry, error) {
 	ev.Reset()
 	first, _, _ := strings.Cut(record, "\n")
 	t, ok := parseStamp([]byte(strings.TrimSuffix(first, "\r")))
 	if !ok {
-		return fmt.Errorf("classic WinEventLog record does not start with a timestamp line (MM/DD/YYYY hh:mm:ss AM): %.40q", first)
+		return scratch, fmt.Errorf("classic WinEventLog record does not start with a timestamp line (MM/DD/YYYY hh:mm:ss AM): %.40q", first)
 	}
 	ev.TimeCreated = t.utc(loc).Format(time.RFC3339Nano)
 	for pos, lineNo := len(first)+1, 2; pos < len(record); lineNo++ {
@@ -164,7 +171,7 @@ func Parse(record string, loc *time.Location, ev *winevent.Event) error {
 			if strings.TrimSpace(line) == "" {
 				continue
 			}
-			return fmt.Errorf("line %d of the classic WinEventLog record is not Key=value before Message=: %.40q", lineNo, line)
+			return scratch, fmt.Errorf("line %d of the classic WinEventLog record is not Key=value before Message=: %.40q", lineNo, line)
 		}
 		switch key {
 		case "LogName":
@@ -199,8 +206,9 @@ func Parse(record string, loc *time.Location, ev *winevent.Event) error {
 		}
 	}
 	if ev.EventID == "" {
-		return errNoEventCode
+		return scratch, errNoEventCode
 	}
-	ev.Data = appendMessageData(ev.Data, ev, ev.Rendered["Message"])
-	return nil
+	scratch = messageEntries(ev.Rendered["Message"], scratch[:0])
+	ev.Data = appendMessageData(ev.Data, ev, scratch)
+	return scratch, nil
 }

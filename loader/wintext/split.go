@@ -131,6 +131,9 @@ const (
 func (s *Splitter) startAt(i int) start {
 	end, next, ok := s.line(i)
 	b := s.Buf[s.Pos:s.End]
+	if i < end && !isStartByte(b[i]) {
+		return startNone // most lines: neither a date nor <Event
+	}
 	if line := b[i:end]; isEventStart(line) {
 		return startXML // even when the line is longer than the window
 	} else if !ok {
@@ -150,6 +153,9 @@ func (s *Splitter) startAt(i int) start {
 	}
 	return startNone
 }
+
+// isStartByte reports whether a line starting with c may start a record.
+func isStartByte(c byte) bool { return c >= '0' && c <= '9' || c == '<' || c == ' ' || c == '\t' }
 
 // isEventStart reports whether a line starts with <Event (after blanks) as an
 // element name of its own (not <Events> or <EventData>).

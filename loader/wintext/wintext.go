@@ -107,6 +107,7 @@ type Normalizer struct {
 	ev  winevent.Event
 	m   *winevent.Mapper
 	xml *winxml.Normalizer
+	buf []entry
 }
 
 // NewNormalizer returns a Normalizer that reads timestamp lines in loc (nil: UTC).
@@ -129,7 +130,8 @@ func (n *Normalizer) Normalize(raw *rows.Raw, src *rows.Source, b *rows.Batch) s
 	if i := rows.InvalidUTF8At(raw.Data); i >= 0 {
 		return "classic WinEventLog record is not valid UTF-8 at byte " + strconv.Itoa(i) + " (convert the file to UTF-8 or UTF-16)"
 	}
-	if err := Parse(original, n.loc, &n.ev); err != nil {
+	var err error
+	if n.buf, err = parse(original, n.loc, &n.ev, n.buf); err != nil {
 		return err.Error()
 	}
 	return n.m.Append(&n.ev, winevent.Route{Original: original, Line: raw.Line, Offset: raw.Offset}, src, b)
