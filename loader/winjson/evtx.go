@@ -23,6 +23,7 @@ import (
 // With --separate-json-attributes, attributes sit beside their element as
 // "X_attributes" instead of inside it as "#attributes"; both are read.
 type evtxNormalizer struct {
+	texts
 	p  fastjson.Parser
 	ev winevent.Event
 	m  *winevent.Mapper
@@ -51,40 +52,40 @@ func (n *evtxNormalizer) parse(data []byte, ev *winevent.Event) string {
 		return "evtx_dump JSON record has no Event.System object"
 	}
 	ev.Reset()
-	ev.Provider = attr(sys, "Provider", "Name")
-	ev.ProviderGUID = attr(sys, "Provider", "Guid")
-	ev.EventSource = attr(sys, "Provider", "EventSourceName")
-	ev.EventID = evtxText(sys.Get("EventID"))
+	ev.Provider = n.attr(sys, "Provider", "Name")
+	ev.ProviderGUID = n.attr(sys, "Provider", "Guid")
+	ev.EventSource = n.attr(sys, "Provider", "EventSourceName")
+	ev.EventID = n.evtxText(sys.Get("EventID"))
 	if id := sys.Get("EventID", "Value"); ev.EventID == "" && id != nil {
-		ev.EventID = evtxText(id) // {"Qualifiers": …, "Value": …}, as some other EVTX-to-JSON tools write it
+		ev.EventID = n.evtxText(id) // {"Qualifiers": …, "Value": …}, as some other EVTX-to-JSON tools write it
 	}
-	ev.Qualifiers = attr(sys, "EventID", "Qualifiers")
-	ev.Version = evtxText(sys.Get("Version"))
-	ev.Level = evtxText(sys.Get("Level"))
-	ev.Task = evtxText(sys.Get("Task"))
-	ev.Opcode = evtxText(sys.Get("Opcode"))
-	ev.Keywords = evtxText(sys.Get("Keywords"))
-	ev.TimeCreated = attr(sys, "TimeCreated", "SystemTime")
-	ev.RecordID = evtxText(sys.Get("EventRecordID"))
-	ev.ActivityID = attr(sys, "Correlation", "ActivityID")
-	ev.ProcessID = attr(sys, "Execution", "ProcessID")
-	ev.ThreadID = attr(sys, "Execution", "ThreadID")
-	ev.Channel = evtxText(sys.Get("Channel"))
-	ev.Computer = evtxText(sys.Get("Computer"))
-	ev.UserID = attr(sys, "Security", "UserID")
+	ev.Qualifiers = n.attr(sys, "EventID", "Qualifiers")
+	ev.Version = n.evtxText(sys.Get("Version"))
+	ev.Level = n.evtxText(sys.Get("Level"))
+	ev.Task = n.evtxText(sys.Get("Task"))
+	ev.Opcode = n.evtxText(sys.Get("Opcode"))
+	ev.Keywords = n.evtxText(sys.Get("Keywords"))
+	ev.TimeCreated = n.attr(sys, "TimeCreated", "SystemTime")
+	ev.RecordID = n.evtxText(sys.Get("EventRecordID"))
+	ev.ActivityID = n.attr(sys, "Correlation", "ActivityID")
+	ev.ProcessID = n.attr(sys, "Execution", "ProcessID")
+	ev.ThreadID = n.attr(sys, "Execution", "ThreadID")
+	ev.Channel = n.evtxText(sys.Get("Channel"))
+	ev.Computer = n.evtxText(sys.Get("Computer"))
+	ev.UserID = n.attr(sys, "Security", "UserID")
 	if ev.TimeCreated == "" {
 		return "evtx_dump JSON record has no Event.System.TimeCreated SystemTime attribute"
 	}
 	if d := e.Get("EventData"); d != nil && d.Type() == fastjson.TypeObject {
-		eventData(d, ev)
+		n.eventData(d, ev)
 	}
 	if u := e.Get("UserData"); u != nil && u.Type() == fastjson.TypeObject {
-		userData(u, ev)
+		n.userData(u, ev)
 	}
 	if r := e.Get("RenderingInfo"); r != nil && r.Type() == fastjson.TypeObject {
 		for _, name := range []string{"Message", "Level", "Task", "Opcode", "Channel", "Provider"} {
 			if v := r.Get(name); v != nil {
-				ev.SetRendered(name, evtxText(v))
+				ev.SetRendered(name, n.evtxText(v))
 			}
 		}
 	}
@@ -93,15 +94,15 @@ func (n *evtxNormalizer) parse(data []byte, ev *winevent.Event) string {
 
 // attr returns attribute a of System element el, wherever the writer put it:
 // in "#attributes", in a separate "el_attributes", or as a plain child.
-func attr(sys *fastjson.Value, el, a string) string {
+func (n *evtxNormalizer) attr(sys *fastjson.Value, el, a string) string {
 	if v := sys.Get(el, "#attributes", a); v != nil {
-		return evtxText(v)
+		return n.evtxText(v)
 	}
 	if v := sys.Get(el+"_attributes", a); v != nil {
-		return evtxText(v)
+		return n.evtxText(v)
 	}
 	if v := sys.Get(el); v != nil && v.Type() == fastjson.TypeObject {
-		return evtxText(v.Get(a))
+		return n.evtxText(v.Get(a))
 	}
 	return ""
 }
@@ -109,11 +110,11 @@ func attr(sys *fastjson.Value, el, a string) string {
 // eventData fills ev.Data: named Data elements are members; unnamed ones are
 // "Data" (one value, an array, or {"#text": value or array}) and are named
 // param1, param2, … as the XML route names them.
-func eventData(d *fastjson.Value, ev *winevent.Event) {
+func (n *evtxNormalizer) eventData(d *fastjson.Value, ev *winevent.Event) {
 	unnamed := 0
 	add := func(v *fastjson.Value) {
 		unnamed++
-		ev.Data = append(ev.Data, winevent.KV{Name: "param" + strconv.Itoa(unnamed), Value: evtxText(v)})
+		ev.Data = append(ev.Data, winevent.KV{Name: "param" + strconv.Itoa(unnamed), Value: n.evtxText(v)})
 	}
 	d.GetObject().Visit(func(k []byte, v *fastjson.Value) {
 		if isAttributes(k, v) {
@@ -139,14 +140,14 @@ func eventData(d *fastjson.Value, ev *winevent.Event) {
 				return // evtx_dump writes "Binary": null where the XML has no <Binary>
 			}
 		}
-		ev.Data = append(ev.Data, winevent.KV{Name: string(k), Value: evtxText(v)})
+		ev.Data = append(ev.Data, winevent.KV{Name: n.keep(k), Value: n.evtxText(v)})
 	})
 }
 
 // userData flattens {"Wrapper": {"Field": value, …}} as the XML route
 // flattens <UserData><Wrapper><Field>…: one pair per field, with the field's
 // text content.
-func userData(u *fastjson.Value, ev *winevent.Event) {
+func (n *evtxNormalizer) userData(u *fastjson.Value, ev *winevent.Event) {
 	ev.UserData = true
 	u.GetObject().Visit(func(k []byte, wrapper *fastjson.Value) {
 		if isAttributes(k, wrapper) || wrapper.Type() != fastjson.TypeObject {
@@ -154,7 +155,7 @@ func userData(u *fastjson.Value, ev *winevent.Event) {
 		}
 		wrapper.GetObject().Visit(func(k []byte, v *fastjson.Value) {
 			if !isAttributes(k, v) {
-				ev.Data = append(ev.Data, winevent.KV{Name: string(k), Value: evtxText(v)})
+				ev.Data = append(ev.Data, winevent.KV{Name: n.keep(k), Value: n.evtxText(v)})
 			}
 		})
 	})
@@ -164,16 +165,16 @@ func userData(u *fastjson.Value, ev *winevent.Event) {
 // GUID-typed value bare ("54849625-5478-4994-A5BA-3E3B0328C30D"), the event's
 // XML rendering in braces ("{54849625-…}"), and the same event must give the
 // same row by both routes.
-func evtxText(v *fastjson.Value) string {
-	s := text(v)
-	if v != nil && v.Type() == fastjson.TypeString && isBareGUID(s) {
-		return "{" + s + "}"
+func (t *texts) evtxText(v *fastjson.Value) string {
+	t.scratch = appendText(t.scratch[:0], v)
+	if v != nil && v.Type() == fastjson.TypeString && isBareGUID(t.scratch) {
+		t.scratch = append(append(append(t.scratch[:0], '{'), v.GetStringBytes()...), '}')
 	}
-	return s
+	return t.keep(t.scratch)
 }
 
 // isBareGUID reports whether s is hhhhhhhh-hhhh-hhhh-hhhh-hhhhhhhhhhhh.
-func isBareGUID(s string) bool {
+func isBareGUID(s []byte) bool {
 	if len(s) != 36 {
 		return false
 	}

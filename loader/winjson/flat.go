@@ -27,6 +27,7 @@ import (
 // other member is EventData. Nested "EventData"/"UserData" objects are
 // flattened into EventData too.
 type flatNormalizer struct {
+	texts
 	p    fastjson.Parser
 	ev   winevent.Event
 	m    *winevent.Mapper
@@ -186,13 +187,13 @@ func (n *flatNormalizer) parse(data []byte, ev *winevent.Event) string {
 			header = false
 		}
 		if !header && string(k) == "EventType" {
-			if t := text(v); nxlogEventTypes[t] {
+			if nxlogEventTypes[string(appendText(n.scratch[:0], v))] {
 				return
 			}
 		}
 		if header {
 			if s != sDrop && n.vals[s] == "" {
-				n.vals[s] = text(v)
+				n.vals[s] = n.text(v)
 			}
 			return
 		}
@@ -203,12 +204,12 @@ func (n *flatNormalizer) parse(data []byte, ev *winevent.Event) string {
 					ev.UserData = true
 				}
 				v.GetObject().Visit(func(k []byte, v *fastjson.Value) {
-					ev.Data = append(ev.Data, winevent.KV{Name: string(k), Value: dataText(v)})
+					ev.Data = append(ev.Data, winevent.KV{Name: n.keep(k), Value: n.data(v)})
 				})
 				return
 			}
 		}
-		ev.Data = append(ev.Data, winevent.KV{Name: string(k), Value: dataText(v)})
+		ev.Data = append(ev.Data, winevent.KV{Name: n.keep(k), Value: n.data(v)})
 	})
 	val := &n.vals
 	ev.EventID = val[sEventID]
@@ -278,16 +279,6 @@ func hasZone(s string) bool {
 		return true
 	}
 	return len(s) > 10 && strings.ContainsAny(s[10:], "Zz+-")
-}
-
-// dataText is an EventData value: scalars as text, objects and arrays as
-// their JSON text.
-func dataText(v *fastjson.Value) string {
-	switch v.Type() {
-	case fastjson.TypeObject, fastjson.TypeArray:
-		return string(v.MarshalTo(nil))
-	}
-	return text(v)
 }
 
 func first(vs ...string) string {

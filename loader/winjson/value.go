@@ -22,49 +22,89 @@ import (
 	"fmt"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/valyala/fastjson"
 
 	"huntsql/loader/rows"
 )
 
-// text is a JSON value as the event's XML rendering would hold it: a string
-// unescaped, a number in its decimal text as written, true/false as words,
-// null as "". An object gives its "#text" (evtx_dump's element text) or else
-// the text of its children in order, skipping attributes, as an XML
-// element's text content would; an array gives its elements' texts joined.
-func text(v *fastjson.Value) string {
+// appendText appends a JSON value as the event's XML rendering would hold
+// it: a string unescaped, a number in its decimal text as written, true/false
+// as words, null as nothing. An object gives its "#text" (evtx_dump's element
+// text) or else the text of its children in order, skipping attributes, as an
+// XML element's text content would; an array gives its elements' texts joined.
+func appendText(dst []byte, v *fastjson.Value) []byte {
 	if v == nil {
-		return ""
+		return dst
 	}
 	switch v.Type() {
 	case fastjson.TypeString:
-		return string(v.GetStringBytes())
-	case fastjson.TypeNumber:
-		return string(v.MarshalTo(nil))
-	case fastjson.TypeTrue:
-		return "true"
-	case fastjson.TypeFalse:
-		return "false"
+		return append(dst, v.GetStringBytes()...)
+	case fastjson.TypeNumber, fastjson.TypeTrue, fastjson.TypeFalse:
+		return v.MarshalTo(dst)
 	case fastjson.TypeObject:
 		if t := v.Get("#text"); t != nil {
-			return text(t)
+			return appendText(dst, t)
 		}
-		var s string
 		v.GetObject().Visit(func(k []byte, c *fastjson.Value) {
 			if !isAttributes(k, c) {
-				s += text(c)
+				dst = appendText(dst, c)
 			}
 		})
-		return s
 	case fastjson.TypeArray:
-		var s string
 		for _, e := range v.GetArray() {
-			s += text(e)
+			dst = appendText(dst, e)
 		}
-		return s
 	}
-	return ""
+	return dst
+}
+
+// text is appendText as a string.
+func text(v *fastjson.Value) string { return string(appendText(nil, v)) }
+
+// texts keeps the strings an event is made of. The parser's buffer is reused
+// by the next record, while the strings live on in the batch until its file is
+// written: texts copies them into shared slabs, one allocation for a few
+// hundred events rather than one per value.
+type texts struct {
+	slab    []byte
+	scratch []byte
+}
+
+const slabSize = 64 << 10
+
+// keep returns a copy of b that outlives the parser's buffer.
+func (t *texts) keep(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	if len(b) > slabSize/4 {
+		return string(b)
+	}
+	if cap(t.slab)-len(t.slab) < len(b) {
+		t.slab = make([]byte, 0, slabSize)
+	}
+	n := len(t.slab)
+	t.slab = append(t.slab, b...)
+	return unsafe.String(&t.slab[n], len(b)) // the slab's bytes are never written again
+}
+
+// text is the kept text of v.
+func (t *texts) text(v *fastjson.Value) string {
+	t.scratch = appendText(t.scratch[:0], v)
+	return t.keep(t.scratch)
+}
+
+// data is an EventData value: scalars as text, objects and arrays as their
+// JSON text.
+func (t *texts) data(v *fastjson.Value) string {
+	switch v.Type() {
+	case fastjson.TypeObject, fastjson.TypeArray:
+		t.scratch = v.MarshalTo(t.scratch[:0])
+		return t.keep(t.scratch)
+	}
+	return t.text(v)
 }
 
 // isAttributes reports whether an object member holds XML attributes as

@@ -17,6 +17,7 @@ import (
 // that the same event read from XML, EVTX or winlogbeat gives the same
 // process and user columns.
 type winlogbeatNormalizer struct {
+	texts
 	ecs *ecs.Normalizer
 	p   fastjson.Parser
 	ev  winevent.Event
@@ -35,7 +36,7 @@ func (n *winlogbeatNormalizer) Normalize(raw *rows.Raw, src *rows.Source, b *row
 	if s := doc.Get("_source"); s != nil && s.Type() == fastjson.TypeObject {
 		doc = s // an Elasticsearch hit
 	}
-	if winlogEvent(doc, &n.ev) {
+	if n.winlogEvent(doc, &n.ev) {
 		n.m.Overlay(&n.ev, b)
 	}
 	return ""
@@ -43,40 +44,40 @@ func (n *winlogbeatNormalizer) Normalize(raw *rows.Raw, src *rows.Source, b *row
 
 // winlogEvent fills ev from a document's winlog object (or its dotted
 // "winlog.…" members) and reports whether the document has one.
-func winlogEvent(doc *fastjson.Value, ev *winevent.Event) bool {
+func (n *winlogbeatNormalizer) winlogEvent(doc *fastjson.Value, ev *winevent.Event) bool {
 	ev.Reset()
 	found := false
 	set := func(k string, v *fastjson.Value) {
 		found = true
 		switch k {
 		case "channel":
-			ev.Channel = text(v)
+			ev.Channel = n.text(v)
 		case "provider_name":
-			ev.Provider = text(v)
+			ev.Provider = n.text(v)
 		case "provider_guid":
-			ev.ProviderGUID = text(v)
+			ev.ProviderGUID = n.text(v)
 		case "event_id":
-			ev.EventID = text(v)
+			ev.EventID = n.text(v)
 		case "record_id":
-			ev.RecordID = text(v)
+			ev.RecordID = n.text(v)
 		case "computer_name":
-			ev.Computer = text(v)
+			ev.Computer = n.text(v)
 		case "version":
-			ev.Version = text(v)
+			ev.Version = n.text(v)
 		case "task":
-			ev.SetRendered("Task", text(v)) // winlogbeat writes the task's name
+			ev.SetRendered("Task", n.text(v)) // winlogbeat writes the task's name
 		case "opcode":
-			ev.SetRendered("Opcode", text(v))
+			ev.SetRendered("Opcode", n.text(v))
 		case "keywords":
 			ev.Keywords = keywordBits(v)
 		case "activity_id":
-			ev.ActivityID = text(v)
+			ev.ActivityID = n.text(v)
 		case "process.pid":
-			ev.ProcessID = text(v)
+			ev.ProcessID = n.text(v)
 		case "process.thread.id":
-			ev.ThreadID = text(v)
+			ev.ThreadID = n.text(v)
 		case "user.identifier":
-			ev.UserID = text(v)
+			ev.UserID = n.text(v)
 		case "event_data", "user_data":
 			if v.Type() != fastjson.TypeObject {
 				return
@@ -86,11 +87,11 @@ func winlogEvent(doc *fastjson.Value, ev *winevent.Event) bool {
 				if ev.UserData && string(name) == "xml_name" {
 					return // winlogbeat's name of the UserData wrapper element
 				}
-				ev.Data = append(ev.Data, winevent.KV{Name: string(name), Value: dataText(v)})
+				ev.Data = append(ev.Data, winevent.KV{Name: n.keep(name), Value: n.data(v)})
 			})
 		default:
 			if name, ok := strings.CutPrefix(k, "event_data."); ok {
-				ev.Data = append(ev.Data, winevent.KV{Name: name, Value: dataText(v)})
+				ev.Data = append(ev.Data, winevent.KV{Name: name, Value: n.data(v)})
 			}
 		}
 	}
