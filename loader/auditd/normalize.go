@@ -1,6 +1,7 @@
 package auditd
 
 import (
+	"bytes"
 	"fmt"
 	"path"
 	"slices"
@@ -53,6 +54,9 @@ var (
 	startType       = []string{"start"}
 )
 
+// span locates a record's fields and enriched fields in Normalizer.fields.
+type span struct{ lo, mid, hi int }
+
 // record is one line of an event.
 type record struct {
 	typ      string
@@ -62,9 +66,11 @@ type record struct {
 
 // Normalizer maps audit events to archive rows. Not safe for concurrent use.
 type Normalizer struct {
-	recs []record
-	args []string
-	warn []string
+	recs   []record
+	fields []field // every record's fields, one after the other
+	spans  []span
+	args   []string
+	warn   []string
 }
 
 // NewNormalizer returns a Normalizer.
@@ -77,10 +83,16 @@ func (n *Normalizer) Normalize(raw *rows.Raw, src *rows.Source, b *rows.Batch) s
 		return fmt.Sprintf("auditd record is not valid UTF-8 at byte %d", i)
 	}
 	original := raw.Text()
-	n.recs, n.warn = n.recs[:0], n.warn[:0]
+	n.recs, n.warn, n.fields = n.recs[:0], n.warn[:0], n.fields[:0]
 	var first header
-	for i, line := range strings.Split(original, "\n") {
-		h, ok := parseHeader([]byte(line))
+	spans := n.spans[:0]
+	for i, pos := 0, 0; pos <= len(raw.Data); i++ {
+		end := bytes.IndexByte(raw.Data[pos:], '\n')
+		if end < 0 {
+			end = len(raw.Data) - pos
+		}
+		line := raw.Data[pos : pos+end]
+		h, ok := parseHeader(line)
 		if !ok {
 			return fmt.Sprintf("line %d of the auditd event is not [node=NAME ]type=TYPE msg=audit(SECONDS.MILLIS:SERIAL): …", i+1)
 		}
@@ -89,9 +101,22 @@ func (n *Normalizer) Normalize(raw *rows.Raw, src *rows.Source, b *rows.Batch) s
 		} else if h.stamp != first.stamp || h.node != first.node {
 			return fmt.Sprintf("line %d of the auditd event has stamp %s, not %s", i+1, h.stamp, first.stamp)
 		}
-		fields, enriched := parseFields(string(h.rest), nil)
-		n.recs = append(n.recs, record{typ: h.typ, fields: fields, enriched: enriched})
+		// The fields, as strings sharing the original text.
+		rest := original[pos+end-len(h.rest) : pos+end]
+		main, extra, _ := strings.Cut(rest, string(enrichSep))
+		sp := span{lo: len(n.fields)}
+		n.fields = appendFields(n.fields, main)
+		sp.mid = len(n.fields)
+		n.fields = appendFields(n.fields, extra)
+		sp.hi = len(n.fields)
+		spans = append(spans, sp)
+		n.recs = append(n.recs, record{typ: h.typ})
+		pos += end + 1
 	}
+	for i, sp := range spans {
+		n.recs[i].fields, n.recs[i].enriched = n.fields[sp.lo:sp.mid], n.fields[sp.mid:sp.hi]
+	}
+	n.spans = spans
 	if len(n.recs) == 0 {
 		return "empty auditd event"
 	}

@@ -73,19 +73,11 @@ type field struct {
 // ausearch --format enriched) appends: the names of its ids, UID="root" ….
 const enrichSep = '\x1d'
 
-// parseFields reads the name=value pairs after a header. Values are bare,
+// appendFields appends the name=value pairs of a record's text after its
+// header (or of its enriched part, after enrichSep). Values are bare,
 // "double-quoted" or 'single-quoted'; a single-quoted msg='…' (the message of
 // a user-space program, USER_LOGIN and the like) holds pairs of its own, read
-// into the same list. The enriched part is returned separately.
-func parseFields(b string, out []field) (fields []field, enriched []field) {
-	main, extra, _ := strings.Cut(b, string(enrichSep))
-	fields = appendFields(out, main)
-	if extra != "" {
-		enriched = appendFields(nil, extra)
-	}
-	return fields, enriched
-}
-
+// into the same list.
 func appendFields(out []field, s string) []field {
 	for {
 		s = strings.TrimLeft(s, " ")

@@ -113,7 +113,7 @@ func (s *Splitter) readLine() {
 		return
 	}
 	if int64(len(line)) < size {
-		s.queue = append(s.queue, &event{done: true, raw: rows.Raw{Data: line, Line: lineNo, Offset: off, Size: size,
+		s.queue = append(s.queue, &event{done: true, raw: rows.Raw{Data: bytes.Clone(line[:min(len(line), rejectPrefix)]), Line: lineNo, Offset: off, Size: size,
 			Reject: fmt.Sprintf("auditd line larger than %d bytes (%d bytes)", s.max, size)}})
 		return
 	}
@@ -158,18 +158,22 @@ func (s *Splitter) readLine() {
 }
 
 // line reads one line, keeping at most max bytes of it; size is its length
-// in the input.
+// in the input. The line is only valid until the next read.
 func (s *Splitter) line() (line []byte, size int64, err error) {
-	for {
-		chunk, e := s.r.ReadSlice('\n')
+	chunk, err := s.r.ReadSlice('\n')
+	if !errors.Is(err, bufio.ErrBufferFull) {
+		return chunk[:min(len(chunk), s.max)], int64(len(chunk)), err
+	}
+	line = append(line, chunk[:min(len(chunk), s.max)]...)
+	size = int64(len(chunk))
+	for errors.Is(err, bufio.ErrBufferFull) {
+		chunk, err = s.r.ReadSlice('\n')
 		size += int64(len(chunk))
 		if len(line) < s.max {
 			line = append(line, chunk[:min(len(chunk), s.max-len(line))]...)
 		}
-		if !errors.Is(e, bufio.ErrBufferFull) {
-			return line, size, e
-		}
 	}
+	return line, size, err
 }
 
 // close marks an event complete.
