@@ -6,6 +6,11 @@
 //
 // goes through the real loader into a temporary archive and through the real
 // runner. A rule without fires/, want.ndjson or quiet/ fails.
+//
+// DIR is Options.Fixtures when set; else a user rule's fixtures sit beside
+// its file, in FOLDER/fixtures/RULE_ID/, and the built-in rules' in the
+// source tree's fixtures/rules/ (BuiltinFixtures): outside the source tree
+// they are skipped with a note.
 package ruletest
 
 import (
@@ -26,33 +31,61 @@ import (
 
 // Options configure a test run.
 type Options struct {
-	Fixtures string    // the fixtures folder (DIR above)
+	Fixtures string    // the fixtures folder (DIR above); "" for each rule's own
 	Update   bool      // rewrite want.ndjson from what the rule gives
 	Log      io.Writer // one line per rule and per problem
 }
 
-// Run tests the rules and returns how many failed.
-func Run(ctx context.Context, rs []*rules.Rule, opts Options) (failed int, err error) {
+// BuiltinFixtures is where the built-in rules' fixtures live, relative to the
+// root of huntsql's source tree.
+const BuiltinFixtures = "fixtures/rules"
+
+// Summary counts a test run's rules.
+type Summary struct{ Passed, Failed, Skipped int }
+
+// FixturesDir returns the folder of a rule's fixtures, or "" when the rule
+// has none here (a built-in rule outside the source tree).
+func FixturesDir(r *rules.Rule, override string) string {
+	switch {
+	case override != "":
+		return filepath.Join(override, r.ID)
+	case strings.HasPrefix(r.Source, "builtin:"):
+		if st, err := os.Stat(BuiltinFixtures); err == nil && st.IsDir() {
+			return filepath.Join(BuiltinFixtures, r.ID)
+		}
+		return ""
+	}
+	return filepath.Join(filepath.Dir(r.Source), "fixtures", r.ID)
+}
+
+// Run tests the rules; a failure to test at all (not a failed rule) is err.
+func Run(ctx context.Context, rs []*rules.Rule, opts Options) (sum Summary, err error) {
 	for _, r := range rs {
-		problems, err := testRule(ctx, r, opts)
+		dir := FixturesDir(r, opts.Fixtures)
+		if dir == "" {
+			sum.Skipped++
+			fmt.Fprintf(opts.Log, "skip  %s  %s (built-in: its fixtures are in huntsql's source tree, %s/; run there or give --fixtures)\n", r.ID, r.Name, BuiltinFixtures)
+			continue
+		}
+		problems, err := testRule(ctx, r, dir, opts)
 		if err != nil {
-			return failed, err
+			return sum, err
 		}
 		if len(problems) == 0 {
+			sum.Passed++
 			fmt.Fprintf(opts.Log, "ok    %s  %s\n", r.ID, r.Name)
 			continue
 		}
-		failed++
+		sum.Failed++
 		fmt.Fprintf(opts.Log, "FAIL  %s  %s\n", r.ID, r.Name)
 		for _, p := range problems {
 			fmt.Fprintf(opts.Log, "      %s\n", strings.ReplaceAll(p, "\n", "\n      "))
 		}
 	}
-	return failed, nil
+	return sum, nil
 }
 
-func testRule(ctx context.Context, r *rules.Rule, opts Options) ([]string, error) {
-	dir := filepath.Join(opts.Fixtures, r.ID)
+func testRule(ctx context.Context, r *rules.Rule, dir string, opts Options) ([]string, error) {
 	fires, quiet, want := filepath.Join(dir, "fires"), filepath.Join(dir, "quiet"), filepath.Join(dir, "want.ndjson")
 	var problems []string
 	for _, need := range []struct{ path, what string }{{fires, "fires/ (events that must fire)"}, {quiet, "quiet/ (events that must not fire)"}} {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 
@@ -32,7 +33,7 @@ a folder (repeatable) and a rule with a built-in id replaces the built-in one.`)
 	}
 	cmd.PersistentFlags().StringArrayVar(&dirs, "rules", nil, "add a folder of rule files (repeatable)")
 	load := func() (*rules.Set, error) { return f.RuleSet(dirs) }
-	cmd.AddCommand(newCmdList(f, load), newCmdShow(f, load), newCmdLint(f, load), newCmdTest(f, load))
+	cmd.AddCommand(newCmdList(f, load), newCmdShow(f, load), newCmdLint(f, load), newCmdTest(f, load, &dirs))
 	return cmd
 }
 
@@ -142,20 +143,31 @@ rule runs. Needs no archive.`),
 	}
 }
 
-func newCmdTest(f *cmdutil.Factory, load loadFunc) *cobra.Command {
+func newCmdTest(f *cmdutil.Factory, load loadFunc, dirs *[]string) *cobra.Command {
 	var fixtures string
-	var update bool
+	var update, all bool
 	var only []string
 	cmd := &cobra.Command{
 		Use:   "test",
 		Short: "Run each rule's fixtures through the loader and runner",
 		Long: strings.TrimSpace(`
-For each rule, load FIXTURES/RULE_ID/fires/ into a fresh archive and run the
-rule: the detections must equal FIXTURES/RULE_ID/want.ndjson exactly. Then load
-FIXTURES/RULE_ID/quiet/: the rule must not fire. A rule without fires/,
-want.ndjson or quiet/ fails. --update rewrites want.ndjson (review the diff).`),
-		Example: "  huntsql rules test --fixtures fixtures/rules\n  huntsql rules test --rules ./my-rules --fixtures ./my-fixtures",
-		Args:    cobra.NoArgs,
+For each rule, load its fixtures' fires/ into a fresh archive and run the
+rule: the detections must equal want.ndjson exactly. Then load quiet/: the
+rule must not fire. A rule without fires/, want.ndjson or quiet/ fails.
+--update rewrites want.ndjson (review the diff).
+
+A rule's fixtures are FIXTURES/RULE_ID/ with --fixtures FIXTURES; else they
+sit beside the rule file, in FOLDER/fixtures/RULE_ID/. The built-in rules'
+fixtures are in huntsql's source tree (` + ruletest.BuiltinFixtures + `/): elsewhere those
+rules are skipped with a note.
+
+With --rules DIR, only the rules of DIR are tested; --all adds the built-in
+ones, --rule ID picks rules by id. Exit code 4 when a rule fails.`),
+		Example: cmdutil.Examples(`
+  huntsql rules test                          # in the source tree: the built-in rules
+  huntsql rules test --rules ./my-rules       # ./my-rules/fixtures/RULE_ID/ for each rule
+  huntsql rules test --rules ./my-rules --fixtures ./my-fixtures --all`),
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			set, err := load()
 			if err != nil {
@@ -165,19 +177,27 @@ want.ndjson or quiet/ fails. --update rewrites want.ndjson (review the diff).`),
 			if err != nil {
 				return cmdutil.Usagef("%v", err)
 			}
-			failed, err := ruletest.Run(cmd.Context(), sel, ruletest.Options{Fixtures: fixtures, Update: update, Log: f.IO.Out})
+			if len(only) == 0 && len(*dirs) > 0 && !all {
+				sel = slices.DeleteFunc(slices.Clone(sel), func(r *rules.Rule) bool { return strings.HasPrefix(r.Source, "builtin:") })
+			}
+			sum, err := ruletest.Run(cmd.Context(), sel, ruletest.Options{Fixtures: fixtures, Update: update, Log: f.IO.Out})
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(f.IO.Out, "%d passed, %d failed\n", len(sel)-failed, failed)
-			if failed > 0 {
-				return &cmdutil.RulesFailedError{Failed: failed, Total: len(sel)}
+			fmt.Fprintf(f.IO.Out, "%d passed, %d failed", sum.Passed, sum.Failed)
+			if sum.Skipped > 0 {
+				fmt.Fprintf(f.IO.Out, ", %d skipped (no fixtures here)", sum.Skipped)
+			}
+			fmt.Fprintln(f.IO.Out)
+			if sum.Failed > 0 || len(set.Broken) > 0 {
+				return &cmdutil.RulesFailedError{Failed: sum.Failed, Total: len(sel), Broken: len(set.Broken)}
 			}
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&fixtures, "fixtures", "fixtures/rules", "the fixtures folder: FIXTURES/RULE_ID/{fires/,quiet/,want.ndjson}")
+	cmd.Flags().StringVar(&fixtures, "fixtures", "", "the fixtures folder: FIXTURES/RULE_ID/{fires/,quiet/,want.ndjson} (default: beside each rule file)")
 	cmd.Flags().BoolVar(&update, "update", false, "rewrite want.ndjson from the rules' current output")
 	cmd.Flags().StringArrayVar(&only, "rule", nil, "test only this rule id (repeatable)")
+	cmd.Flags().BoolVar(&all, "all", false, "with --rules, test the built-in rules too")
 	return cmd
 }
