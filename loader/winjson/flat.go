@@ -169,6 +169,9 @@ func (n *flatNormalizer) parse(data []byte, ev *winevent.Event) string {
 	if reason != "" {
 		return "flat Windows event JSON: " + reason
 	}
+	if src := doc.Get("_source"); src != nil && src.Type() == fastjson.TypeObject {
+		doc = src // an Elasticsearch hit (HELK, exported OTRF data)
+	}
 	ev.Reset()
 	clear(n.vals[:])
 	// Newer NXLog names the logging process ExecutionProcessID: ProcessID is

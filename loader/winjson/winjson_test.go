@@ -219,13 +219,14 @@ func name(f *format.Format) string {
 // TestSniffShapes covers shapes the fixtures do not: arrays, hits, dotted keys.
 func TestSniffShapes(t *testing.T) {
 	for head, want := range map[string]*format.Format{
-		`[{"Event":{"System":{"EventID":1}}}]`:                                    EVTXJSON,
-		`{"Event_attributes":{"xmlns":"x"},"Event":{"System_attributes":{}}}`:     EVTXJSON,
-		`{"_index":"winlogbeat-1","_source":{"winlog":{"channel":"Security"}}}`:   WinlogbeatJSON,
-		`{"@timestamp":"t","winlog.event_id":"4688","winlog.channel":"Security"}`: WinlogbeatJSON,
-		`{"winlog.event_data.CommandLine":"x","@timestamp":"t"}`:                  WinlogbeatJSON,
-		`{"event_id":4688,"computer_name":"WS1","CommandLine":"x"}`:               FlatJSON,
-		`{"EventId":1,"ProviderName":"Microsoft-Windows-Sysmon","Image":"x"}`:     FlatJSON,
+		`[{"Event":{"System":{"EventID":1}}}]`:                                                EVTXJSON,
+		`{"Event_attributes":{"xmlns":"x"},"Event":{"System_attributes":{}}}`:                 EVTXJSON,
+		`{"_index":"winlogbeat-1","_source":{"winlog":{"channel":"Security"}}}`:               WinlogbeatJSON,
+		`{"@timestamp":"t","winlog.event_id":"4688","winlog.channel":"Security"}`:             WinlogbeatJSON,
+		`{"winlog.event_data.CommandLine":"x","@timestamp":"t"}`:                              WinlogbeatJSON,
+		`{"event_id":4688,"computer_name":"WS1","CommandLine":"x"}`:                           FlatJSON,
+		`{"EventId":1,"ProviderName":"Microsoft-Windows-Sysmon","Image":"x"}`:                 FlatJSON,
+		`{"_index":"logs-endpoint-winevent-sysmon","_source":{"EventID":1,"Hostname":"WS1"}}`: FlatJSON,
 		`{"EventID":4688}`: ecs.Format, // an id alone says too little
 		`{"EventID":4688,"winlog":{},"Channel":"Security"}`:                ecs.Format,
 		`{"@timestamp":"t","event":{"code":"4688"},"host":{"name":"WS1"}}`: ecs.Format,
@@ -593,6 +594,12 @@ func TestFlatHeaderRules(t *testing.T) {
 			data: []string{"EventType"}, drop: []string{"host", "port", "tags", "@version", "Domain", "AccountName", "UserID"},
 			check: func(ev *winevent.Event) string { return ev.UserID },
 			want:  "S-1-5-18",
+		},
+		{
+			in:   `{"_index":"logs-endpoint-winevent-sysmon","_id":"x","_source":{"@timestamp":"2026-03-01T12:00:00Z","EventID":1,"Hostname":"WS1","Image":"a.exe"}}`,
+			data: []string{"Image"}, drop: []string{"_index", "_id", "_source", "Hostname"},
+			check: func(ev *winevent.Event) string { return ev.EventID + " " + ev.Computer },
+			want:  "1 WS1",
 		},
 		{
 			in:   `{"TimeCreated":"2026-03-01T12:00:00Z","event_id":1,"Keywords":"9232379236109516800","Task":"Process Creation","Opcode":"Info","EventData":{"Image":"a.exe"}}`,
