@@ -1,6 +1,7 @@
 // Package auditd reads Linux audit logs as auditd writes them
 // (/var/log/audit/audit.log, raw or ENRICHED format, with node= prefixes when
-// forwarded) into archive rows. The records of one event share a
+// forwarded; ausearch output, whose ----/time-> separator lines are skipped)
+// into archive rows. The records of one event share a
 // msg=audit(SECONDS.MILLIS:SERIAL) stamp; the splitter gathers them (they may
 // interleave with other events' records) and the normalizer maps each event:
 //
@@ -43,20 +44,21 @@ var Format = &format.Format{
 }
 
 // Sniff is Certain when the first line is an audit record and at least half
-// of the (complete) lines in the head are.
+// of the (complete) lines in the head are; the separator lines ausearch
+// prints between events do not count.
 func Sniff(head []byte) format.Confidence {
 	head = bytes.TrimLeft(head, " \t\r\n")
 	if i := bytes.LastIndexByte(head, '\n'); i >= 0 {
 		head = head[:i] // the last line may be cut
 	}
 	lines, records := 0, 0
-	for i, line := range bytes.Split(head, []byte("\n")) {
+	for _, line := range bytes.Split(head, []byte("\n")) {
 		line = bytes.TrimRight(line, "\r")
-		if len(line) == 0 {
+		if len(line) == 0 || isSeparator(line) {
 			continue
 		}
 		_, ok := parseHeader(line)
-		if i == 0 && !ok {
+		if lines == 0 && !ok {
 			return format.No
 		}
 		lines++

@@ -183,6 +183,9 @@ func TestSniff(t *testing.T) {
 			t.Errorf("Sniff(%q) = %d, want No", in, got)
 		}
 	}
+	if in := "----\ntime->Sun Mar  1 12:00:00 2026\ntype=EOE msg=audit(1.2:3): \n"; Sniff([]byte(in)) != format.Certain {
+		t.Errorf("Sniff(%q) is not Certain: ausearch's separators are no data", in)
+	}
 }
 
 // An execve event maps to the process start auditbeat would report.

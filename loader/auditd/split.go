@@ -109,7 +109,7 @@ func (s *Splitter) readLine() {
 	s.off += size
 	s.expire()
 	text := bytes.TrimRight(line, "\r\n")
-	if len(bytes.TrimSpace(text)) == 0 {
+	if len(bytes.TrimSpace(text)) == 0 || isSeparator(text) {
 		return
 	}
 	if int64(len(line)) < size {
@@ -207,4 +207,11 @@ func (s *Splitter) closeOldest() {
 			return
 		}
 	}
+}
+
+// isSeparator reports whether a line is one of the lines ausearch writes
+// between the events it prints ("----" and "time->Sat Mar  1 12:00:00 2026"):
+// not data.
+func isSeparator(line []byte) bool {
+	return string(line) == "----" || bytes.HasPrefix(line, []byte("time->"))
 }
