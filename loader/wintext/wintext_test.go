@@ -390,35 +390,41 @@ func bufioReader(b []byte) *bufio.Reader {
 	return bufio.NewReader(iotest.HalfReader(bytes.NewReader(b)))
 }
 
-// FuzzSplitter: every record is the input's exact bytes at its offset and line.
+// FuzzSplitter: every record is the input's exact bytes at its offset and
+// line, whether this splitter cuts it or the windows-xml one (with the
+// classic records it hands back here).
 func FuzzSplitter(f *testing.F) {
 	for _, name := range []string{"twin-4688.txt", "mixed-xml-first.txt", "classic-crlf-bom.txt"} {
 		f.Add(readFixture(f, name))
 	}
 	f.Add([]byte("01/15/2024 10:22:33 AM\nLogName=x\n<Event>\n01/15/2024 10:22:33 AM\n\n"))
 	f.Fuzz(func(t *testing.T, in []byte) {
-		sp := NewSplitter(bytes.NewReader(in), 512)
-		last := int64(-1)
-		for n := 0; ; n++ {
-			r, err := sp.Next()
-			if err == io.EOF {
-				return
-			}
-			if n > len(in)+1 || r.Offset <= last || r.Offset > int64(len(in)) {
-				t.Fatalf("record %d at offset %d after %d", n, r.Offset, last)
-			}
-			last = r.Offset
-			if want := int64(bytes.Count(in[:r.Offset], []byte{'\n'})) + 1; r.Line != want {
-				t.Fatalf("line %d, want %d", r.Line, want)
-			}
-			if r.Size == 0 && !bytes.HasPrefix(in[r.Offset:], r.Data) {
-				t.Fatalf("record at %d is not the input's bytes", r.Offset)
-			}
-			if r.Reject == "" && len(r.Data) > 512 {
-				t.Fatalf("accepted record over the limit: %d bytes", len(r.Data))
-			}
-		}
+		checkRecords(t, NewSplitter(bytes.NewReader(in), 512), in, 512)
+		checkRecords(t, winxml.NewSplitter(bytes.NewReader(in), 512), in, 4<<20)
 	})
+}
+
+func checkRecords(t *testing.T, sp format.Splitter, in []byte, limit int) {
+	last := int64(-1)
+	for n := 0; ; n++ {
+		r, err := sp.Next()
+		if err == io.EOF {
+			return
+		}
+		if n > len(in)+1 || r.Offset < last || r.Offset > int64(len(in)) {
+			t.Fatalf("record %d at offset %d after %d", n, r.Offset, last)
+		}
+		last = r.Offset
+		if want := int64(bytes.Count(in[:r.Offset], []byte{'\n'})) + 1; r.Line != want {
+			t.Fatalf("line %d, want %d", r.Line, want)
+		}
+		if r.Size == 0 && !bytes.HasPrefix(in[r.Offset:], r.Data) {
+			t.Fatalf("record at %d is not the input's bytes", r.Offset)
+		}
+		if r.Reject == "" && len(r.Data) > limit {
+			t.Fatalf("accepted record over the limit: %d bytes", len(r.Data))
+		}
+	}
 }
 
 // FuzzParse: any record is rejected with a reason or gives one row.
