@@ -137,6 +137,15 @@ func TestFieldsCoverRows(t *testing.T) {
 	for _, name := range fixtures {
 		for _, r := range loadFixture(t, filepath.Join("testdata", name)) {
 			provider, id := r["winlog.provider_name"].(string), r["event.code"].(string)
+			if provider == winevent.ProviderSysmon {
+				n, _ := strconv.Atoi(id)
+				names := winevent.SysmonData(n)
+				for _, kv := range r["winlog.event_data"].([]any) {
+					if name := kv.(map[string]any)["key"].(string); !slices.Contains(names, name) {
+						t.Errorf("Sysmon %s: EventData %s is not in SysmonData(%s)", id, name, id)
+					}
+				}
+			}
 			declared := append(slices.Clone(winevent.CommonFields), winevent.Fields(provider, id)...)
 			key := provider + "/" + id
 			if filled[key] == nil {
@@ -195,6 +204,9 @@ func TestEverySysmonEventIsMapped(t *testing.T) {
 		}
 		if m == nil || m.Action == "" {
 			t.Errorf("Sysmon event %d has no mapping", id)
+		}
+		if len(winevent.SysmonData(id)) == 0 {
+			t.Errorf("Sysmon event %d has no schema", id)
 		}
 	}
 }

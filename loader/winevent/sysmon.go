@@ -91,6 +91,18 @@ var sysmonEvents = []sysmonEvent{
 
 func list(v ...string) []string { return v }
 
+// SysmonData returns the EventData names Sysmon's schema (4.90) gives event
+// id, in schema order, or nil for an id Sysmon does not define. Sigma's field
+// mapping can check its own lists against it.
+func SysmonData(id int) []string {
+	for _, e := range sysmonEvents {
+		if e.id == id {
+			return strings.Fields(e.data)
+		}
+	}
+	return nil
+}
+
 // How a Sysmon EventData value is written.
 type sysmonConv uint8
 
