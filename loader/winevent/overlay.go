@@ -12,13 +12,15 @@ import (
 // event ev, so that the same event gives the same columns by every route.
 //
 // When the mapping knows ev's provider (by name, or by channel when the event
-// names none), the mapping is authoritative for the columns it owns: every
-// process.* and user.* column, related.user, event.action, event.category,
-// event.type, and whatever else Fields declares for the provider and event
-// id (file.*, registry.*, source.*, …). They are cleared, then set as Append
-// sets them, so a column the mapping leaves NULL is NULL by every route.
-// Everything else the row holds stays. For providers the mapping does not
-// know, the row keeps what the document said.
+// names none), the mapping is authoritative for the columns that say who did
+// what: every process.* and user.* column, related.user, event.action,
+// event.category and event.type. They are cleared, then set as Append sets
+// them, so a column the mapping leaves NULL there is NULL by every route.
+// Other columns the mapping sets (file.*, registry.*, source.*, …) are
+// overwritten; where it sets nothing the document's value stays, since
+// winlogbeat's pipelines move some EventData fields into those columns and
+// leave no trace of them in winlog.event_data. For providers the mapping does
+// not know, the row keeps what the document said.
 //
 // The System columns (event.code, host.name, winlog.*, event.dataset, …) are
 // filled only where the row lacks them: a winlogbeat document's own values
@@ -64,9 +66,6 @@ func (m *Mapper) Overlay(ev *Event, b *rows.Batch) {
 	if provider != "" {
 		for _, ci := range owned {
 			b.Unset(ci)
-		}
-		for _, name := range Fields(provider, ev.EventID) {
-			b.Unset(Col(name))
 		}
 		if fn := byDefault[provider]; fn != nil {
 			fn(&m.Out, ev)

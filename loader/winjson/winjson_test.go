@@ -175,16 +175,17 @@ func sniff(head []byte) (*format.Format, format.Confidence) {
 
 func TestSniff(t *testing.T) {
 	tests := map[string]*format.Format{
-		"winjson/evtx-dump-pretty.json":      EVTXJSON,
-		"winjson/evtx-dump.jsonl":            EVTXJSON,
-		"winjson/evtx-dump-bad.jsonl":        EVTXJSON,
-		"winjson/nxlog.ndjson":               FlatJSON,
-		"winjson/flat-bad.ndjson":            FlatJSON,
-		"winjson/otrf-mordor.ndjson":         FlatJSON,
-		"winjson/winlogbeat-sysmon-1.ndjson": WinlogbeatJSON,
-		"ecs/winlogbeat-4688.ndjson":         WinlogbeatJSON,
-		"winjson/sysmon-1.xml":               winxml.Format,
-		"winjson/evtx-dump.xml":              winxml.Format,
+		"winjson/evtx-dump-pretty.json":             EVTXJSON,
+		"winjson/evtx-dump.jsonl":                   EVTXJSON,
+		"winjson/evtx-dump-bad.jsonl":               EVTXJSON,
+		"winjson/nxlog.ndjson":                      FlatJSON,
+		"winjson/flat-bad.ndjson":                   FlatJSON,
+		"winjson/otrf-mordor.ndjson":                FlatJSON,
+		"winjson/winlogbeat-sysmon-1.ndjson":        WinlogbeatJSON,
+		"winjson/winlogbeat-sysmon-1-module.ndjson": WinlogbeatJSON,
+		"ecs/winlogbeat-4688.ndjson":                WinlogbeatJSON,
+		"winjson/sysmon-1.xml":                      winxml.Format,
+		"winjson/evtx-dump.xml":                     winxml.Format,
 	}
 	// Every other ECS fixture stays ECS: no Windows format claims it.
 	ecsFixtures, _ := filepath.Glob(fixtures + "ecs/*")
@@ -252,6 +253,7 @@ func TestGolden(t *testing.T) {
 		{FlatJSON, "winjson/otrf-mordor.ndjson"},
 		{FlatJSON, "winjson/flat-bad.ndjson"},
 		{WinlogbeatJSON, "winjson/winlogbeat-sysmon-1.ndjson"},
+		{WinlogbeatJSON, "winjson/winlogbeat-sysmon-1-module.ndjson"},
 		{WinlogbeatJSON, "ecs/winlogbeat-4688.ndjson"},
 	} {
 		t.Run(filepath.Base(tc.path), func(t *testing.T) {
@@ -402,10 +404,13 @@ func TestCrossRoute(t *testing.T) {
 				{"evtx_dump json", EVTXJSON, "winjson/evtx-dump-pretty.json", opts},
 				{"evtx_dump jsonl", EVTXJSON, "winjson/evtx-dump.jsonl", opts},
 				{"winlogbeat", WinlogbeatJSON, "winjson/winlogbeat-sysmon-1.ndjson", opts},
+				{"winlogbeat, sysmon module", WinlogbeatJSON, "winjson/winlogbeat-sysmon-1-module.ndjson", opts},
 				{"NXLog", FlatJSON, "winjson/nxlog.ndjson", opts},
 				{"OTRF", FlatJSON, "winjson/otrf-mordor.ndjson", opts},
 			},
-			want: row{"event.code": "1", "host.name": "WS1.corp.example"},
+			want: row{"event.code": "1", "host.name": "WS1.corp.example", "process.name": "python.exe",
+				"process.entity_id": "{6F9463F8-8DA1-606A-852E-000000001800}", "process.parent.name": "cmd.exe",
+				"process.working_directory": `C:\Users\alice\`, "user.name": "alice", "event.action": "Process creation"},
 		},
 	} {
 		t.Run(tc.event, func(t *testing.T) {

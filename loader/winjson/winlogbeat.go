@@ -1,6 +1,7 @@
 package winjson
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
@@ -37,6 +38,9 @@ func (n *winlogbeatNormalizer) Normalize(raw *rows.Raw, src *rows.Source, b *row
 		doc = s // an Elasticsearch hit
 	}
 	if n.winlogEvent(doc, &n.ev) {
+		if n.ev.Provider == winevent.ProviderSysmon || n.ev.Provider == "" && n.ev.Channel == winevent.ChannelSysmon {
+			n.restoreSysmon(doc, &n.ev)
+		}
 		n.m.Overlay(&n.ev, b)
 	}
 	return ""
@@ -137,4 +141,101 @@ func keywordBits(v *fastjson.Value) string {
 		return ""
 	}
 	return "0x" + strconv.FormatUint(k, 16)
+}
+
+// restore is an EventData field that winlogbeat's sysmon module and Elastic's
+// sysmon_operational pipeline move out of winlog.event_data (their "rename"
+// mode) into an ECS field.
+type restore struct{ field, ecs string }
+
+// Where they move the process fields of Sysmon events, by event id: the
+// process's own fields for most events; Source* for 8 and 10, whose process
+// is the source; the parent, command line and directory for 1 only.
+var (
+	sysmonProcess = []restore{{"ProcessGuid", "process.entity_id"}, {"ProcessId", "process.pid"}, {"Image", "process.executable"}}
+	sysmonCreate  = append(slices.Clone(sysmonProcess),
+		restore{"CommandLine", "process.command_line"}, restore{"CurrentDirectory", "process.working_directory"},
+		restore{"ParentProcessGuid", "process.parent.entity_id"}, restore{"ParentProcessId", "process.parent.pid"},
+		restore{"ParentImage", "process.parent.executable"}, restore{"ParentCommandLine", "process.parent.command_line"})
+	sysmonSource = []restore{{"SourceProcessGuid", "process.entity_id"}, {"SourceProcessId", "process.pid"}, {"SourceImage", "process.executable"}}
+	sysmonAccess = []restore{{"SourceProcessGUID", "process.entity_id"}, {"SourceProcessId", "process.pid"}, {"SourceImage", "process.executable"}}
+)
+
+// restoreSysmon puts back into ev the process and user fields winlogbeat
+// moved out of winlog.event_data, from the ECS fields it moved them to, so
+// that the Windows mapping sees the event as Sysmon wrote it. A field still
+// in winlog.event_data is left as it is; nothing is invented for a field the
+// document has no ECS value for.
+func (n *winlogbeatNormalizer) restoreSysmon(doc *fastjson.Value, ev *winevent.Event) {
+	var fields []restore
+	switch ev.EventID {
+	case "1":
+		fields = sysmonCreate
+	case "8":
+		fields = sysmonSource
+	case "10":
+		fields = sysmonAccess
+	case "4", "6", "16", "255":
+	default:
+		fields = sysmonProcess
+	}
+	for _, r := range fields {
+		if ev.Has(r.field) {
+			continue
+		}
+		if v := field(doc, r.ecs); v != nil && v.Type() != fastjson.TypeNull {
+			ev.Data = append(ev.Data, winevent.KV{Name: r.field, Value: n.text(v)})
+		}
+	}
+	// User ("DOMAIN\name") becomes user.domain and user.name.
+	if user := "User"; ev.EventID != "8" && ev.EventID != "10" && !ev.Has(user) {
+		if name := field(doc, "user.name"); name != nil && name.Type() == fastjson.TypeString {
+			u := n.text(name)
+			if d := field(doc, "user.domain"); d != nil && d.Type() == fastjson.TypeString {
+				u = n.text(d) + `\` + u
+			}
+			ev.Data = append(ev.Data, winevent.KV{Name: user, Value: u})
+		}
+	}
+	// Hashes ("SHA256=…,MD5=…") of the process created (event 1).
+	if ev.EventID == "1" && !ev.Has("Hashes") {
+		var hashes []byte
+		for _, algo := range []string{"md5", "sha1", "sha256", "imphash"} {
+			v := field(doc, "process.hash."+algo)
+			if v == nil && algo == "imphash" {
+				v = field(doc, "process.pe.imphash")
+			}
+			if v == nil {
+				v = field(doc, "hash."+algo)
+			}
+			if v != nil && v.Type() == fastjson.TypeString {
+				if len(hashes) > 0 {
+					hashes = append(hashes, ',')
+				}
+				hashes = append(append(append(hashes, strings.ToUpper(algo)...), '='), v.GetStringBytes()...)
+			}
+		}
+		if len(hashes) > 0 {
+			ev.Data = append(ev.Data, winevent.KV{Name: "Hashes", Value: n.keep(hashes)})
+		}
+	}
+}
+
+// field returns a document's field by its ECS name, nested ("process":
+// {"pid": …}), dotted ("process.pid": …) or a mix of both; nil when absent.
+func field(doc *fastjson.Value, name string) *fastjson.Value {
+	if v := doc.Get(name); v != nil {
+		return v
+	}
+	for i := 0; i < len(name); i++ {
+		if name[i] != '.' {
+			continue
+		}
+		if inner := doc.Get(name[:i]); inner != nil && inner.Type() == fastjson.TypeObject {
+			if v := field(inner, name[i+1:]); v != nil {
+				return v
+			}
+		}
+	}
+	return nil
 }
