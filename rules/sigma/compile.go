@@ -182,6 +182,7 @@ func Compile(d *Document, opts Options) (*Compiled, error) {
 	if len(sources) == 0 {
 		return nil, &UnsupportedError{File: d.File, Line: d.Logsource.Line, Msg: fmt.Sprintf("no field mapping for logsource %s (add one with --sigma-mapping FILE)", d.Logsource)}
 	}
+	needLine := 0
 	for _, src := range sources {
 		match, err := c.condSQL(cond, d.Detection.Searches, d.Detection.Order, src)
 		if err == nil {
@@ -196,6 +197,9 @@ func Compile(d *Document, opts Options) (*Compiled, error) {
 		}
 		var need *needError
 		if errors.As(err, &need) {
+			if needLine == 0 {
+				needLine = need.line
+			}
 			out.CannotFire = append(out.CannotFire, SourceReason{src.Name, err.Error()})
 			continue
 		}
@@ -221,7 +225,7 @@ func Compile(d *Document, opts Options) (*Compiled, error) {
 		out.Notes = append(out.Notes, fmt.Sprintf("filter %s applied", filterName(f)))
 	}
 	if len(out.Branches) == 0 {
-		return nil, &CannotFireError{File: d.File, Line: d.Detection.Line, Reasons: out.CannotFire}
+		return nil, &CannotFireError{File: d.File, Line: needLine, Reasons: out.CannotFire}
 	}
 	out.Columns = c.columns(out)
 	out.OrderBy = `"@timestamp", "huntsql.source_file", "huntsql.source_offset"`

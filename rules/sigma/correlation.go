@@ -329,7 +329,7 @@ func inputField(c *Compiled, branches []Branch, field string, m *Mapping) (strin
 		whens = append(whens, fmt.Sprintf("WHEN %s THEN %s", br.SourceWhere, e))
 		exprs = append(exprs, e)
 	}
-	if slices.Compact(exprs); len(slices.Compact(exprs)) == 1 {
+	if len(slices.Compact(slices.Clone(exprs))) == 1 {
 		return exprs[0], nil // the same on every source
 	}
 	return "CASE " + strings.Join(whens, " ") + " END", nil

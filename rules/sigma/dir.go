@@ -226,7 +226,7 @@ func classify(e *Entry, c *Compiled, err error) {
 	case errors.As(err, &cf):
 		e.Outcome = OutcomeCannotFire
 		for _, r := range cf.Reasons {
-			e.Reasons = append(e.Reasons, r.String())
+			e.Reasons = append(e.Reasons, fmt.Sprintf("%s:%d: %s", cf.File, cf.Line, r))
 		}
 	case errors.As(err, &un):
 		e.Outcome, e.Reasons = OutcomeUnsupported, []string{err.Error()}

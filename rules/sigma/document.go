@@ -154,7 +154,7 @@ func yamlError(name string, err error) error {
 
 var knownKeys = []string{"title", "id", "name", "related", "status", "description", "license", "author",
 	"date", "modified", "references", "tags", "falsepositives", "level", "fields", "logsource",
-	"detection", "correlation", "filter", "scope", "taxonomy"}
+	"detection", "correlation", "filter", "scope", "taxonomy", "regression_tests_path", "simulation"}
 
 func parseDocument(file string, n *yaml.Node) (*Document, error) {
 	if n.Kind != yaml.MappingNode {

@@ -26,7 +26,10 @@ var Modifiers = []string{
 }
 
 // needError says a source cannot supply a field the rule needs.
-type needError struct{ field string }
+type needError struct {
+	field string
+	line  int
+}
 
 func (e *needError) Error() string { return "needs " + e.field }
 
@@ -174,7 +177,7 @@ func (c *ruleCompiler) matchSQL(fm *fieldMatch, src *Source) (string, error) {
 			if pred, ok := absentFieldPredicate(fm); ok {
 				return pred, nil
 			}
-			return "", &needError{fm.Field}
+			return "", &needError{fm.Field, fm.Line}
 		}
 		target = e
 		c.used(src, fm.Field, e)
@@ -307,7 +310,7 @@ func (c *ruleCompiler) valueSQL(fm *fieldMatch, target string, v *yaml.Node, src
 	case fm.has("fieldref"):
 		other, err := src.Field(s)
 		if err != nil {
-			return nil, &needError{s}
+			return nil, &needError{s, v.Line}
 		}
 		c.used(src, s, other)
 		l, r := lowerSQL(target), lowerSQL(other)

@@ -102,8 +102,10 @@ A rule that cannot fire on any source of its logsource, uses a feature huntsql
 does not support, or is deprecated is not written; stderr says why. One bad
 rule never stops the others; the exit code is 4 when some rule failed.`),
 		Example: cmdutil.Examples(`
-			huntsql sigma convert ~/sigma/rules/windows/process_creation -o my-rules/
-			huntsql rules lint --rules my-rules/`),
+  # Convert, check, run
+  huntsql sigma convert ~/sigma/rules/windows/process_creation -o my-rules/
+  huntsql rules lint --rules my-rules/
+  huntsql run --rules my-rules/`),
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Paths = args
@@ -234,8 +236,11 @@ most frequent reasons follow.
 With --archive, also say which compiled rules can fire on the archive: those
 with a source whose events the archive holds.`),
 		Example: cmdutil.Examples(`
-			huntsql sigma coverage ~/sigma/rules/
-			huntsql sigma coverage ~/sigma/rules/windows --archive ./huntsql-archive`),
+  # What compiles, what cannot, and why
+  huntsql sigma coverage ~/sigma/rules/
+
+  # ...and which rules can fire on the sources this archive holds
+  huntsql sigma coverage ~/sigma/rules/windows --archive ./huntsql-archive`),
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Paths = args
