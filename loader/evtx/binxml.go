@@ -36,7 +36,11 @@ const (
 	maxRecordXML  = 4 << 20 // rendered text of one record
 	maxNodes      = 1 << 16 // nodes parsed for one record or template
 	maxNameLength = 1 << 12
-	maxWork       = 1 << 20 // nodes rendered for one record
+	maxWork       = 1 << 18 // nodes rendered for one record
+	// chunkBudget bounds the nodes parsed and rendered for a whole chunk:
+	// hundreds of times what a real chunk needs, so that a crafted chunk
+	// full of maximal records cannot stall a worker.
+	chunkBudget = 1 << 20
 )
 
 // decodeError is a record (or template) the reader cannot decode; it unwinds
@@ -102,18 +106,36 @@ type template struct {
 // chunk is the state of the chunk being decoded: its bytes and caches.
 type chunk struct {
 	d         []byte
+	budget    int
 	names     map[uint32]string
 	templates map[uint32]*template
+	// shared holds the templates of earlier chunks whose definitions name
+	// nothing outside themselves, by their bytes: the same template in the
+	// next chunk of a file is then not parsed again.
+	shared map[string]*template
 }
+
+// maxShared bounds the templates kept across chunks.
+const maxShared = 1024
 
 func (c *chunk) reset(d []byte) {
 	c.d = d
+	c.budget = chunkBudget
 	if c.names == nil {
 		c.names = map[uint32]string{}
 		c.templates = map[uint32]*template{}
+		c.shared = map[string]*template{}
 	}
 	clear(c.names)
 	clear(c.templates)
+}
+
+// spend counts one unit of work against the chunk's budget.
+func (c *chunk) spend() {
+	c.budget--
+	if c.budget < 0 {
+		fail("the chunk needs more decoding work than any real chunk (crafted or corrupt): its remaining records are not decoded")
+	}
 }
 
 func (c *chunk) need(pos, n int, what string) {
@@ -229,6 +251,10 @@ type parser struct {
 	values *[]value
 	end    int
 	depth  int
+	// lo and hi bound a template definition; a name outside them makes the
+	// template depend on its chunk (external).
+	lo, hi   int
+	external bool
 	// dep: element headers carry a 2-byte dependency identifier (template
 	// definitions do; elements written directly in a record and binary XML
 	// nested in a value do not). Each element checks which layout gives a
@@ -240,6 +266,7 @@ func (p *parser) add(n node) int32 {
 	if len(*p.nodes) >= maxNodes {
 		fail("more than %d binary XML nodes", maxNodes)
 	}
+	p.c.spend()
 	n.attrs, n.first, n.next = -1, -1, -1
 	*p.nodes = append(*p.nodes, n)
 	return int32(len(*p.nodes) - 1)
@@ -346,6 +373,9 @@ func (p *parser) readName(pos int) (string, int) {
 	p.need(pos, 4, "name reference")
 	off := le.Uint32(p.c.d[pos:])
 	pos += 4
+	if int(off) < p.lo || int(off) >= p.hi {
+		p.external = true
+	}
 	s, size := p.c.name(off)
 	if int(off) == pos {
 		p.need(pos, size, "name")
@@ -478,7 +508,9 @@ func (p *parser) templateInstance(pos int) (int32, int) {
 	for i := range n {
 		size := int(le.Uint16(p.c.d[pos+4*i:]))
 		typ := p.c.d[pos+4*i+2]
-		p.need(vp, size, fmt.Sprintf("value %d (type 0x%02x, %d bytes)", i, typ, size))
+		if vp+size > p.end {
+			fail("value %d (type 0x%02x, %d bytes) at chunk offset %d runs past the end of its data (offset %d)", i, typ, size, vp, p.end)
+		}
 		*p.values = append(*p.values, value{typ: typ, pos: int32(vp), size: int32(size)})
 		vp += size
 	}
@@ -497,10 +529,18 @@ func (c *chunk) template(off uint32, depth int) *template {
 		}
 		return t
 	}
+	pos := int(off)
+	if pos >= chunkHeaderSize && pos+24 <= len(c.d) {
+		if size := int(le.Uint32(c.d[pos+20:])); size > 0 && pos+24+size <= len(c.d) {
+			if t, ok := c.shared[string(c.d[pos+24:pos+24+size])]; ok {
+				c.templates[off] = t
+				return t
+			}
+		}
+	}
 	t := &template{busy: true}
 	c.templates[off] = t
 	defer func() { t.busy = false }()
-	pos := int(off)
 	if pos < chunkHeaderSize || pos+24 > len(c.d) {
 		t.err = fmt.Sprintf("template definition offset %d is outside the chunk's records", off)
 		return t
@@ -523,10 +563,16 @@ func (c *chunk) template(off uint32, depth int) *template {
 			}
 		}()
 		var values []value
-		tp := parser{c: c, nodes: &t.nodes, values: &values, end: end, depth: depth, dep: true}
+		tp := parser{c: c, nodes: &t.nodes, values: &values, end: end, depth: depth, dep: true, lo: start, hi: end}
 		t.root, _ = tp.fragment(start)
 		if len(values) > 0 {
 			fail("template definition holds a template instance")
+		}
+		if !tp.external {
+			if len(c.shared) >= maxShared {
+				clear(c.shared)
+			}
+			c.shared[string(c.d[start:end])] = t
 		}
 	}()
 	return t

@@ -15,10 +15,11 @@ import (
 // shared Windows mapping. Not safe for concurrent use; the loader gives each
 // worker its own.
 type Normalizer struct {
-	c  chunk
-	r  renderer
-	ev winevent.Event
-	m  *winevent.Mapper
+	outSize int // XML written for the last chunk: the next one's first guess
+	c       chunk
+	r       renderer
+	ev      winevent.Event
+	m       *winevent.Mapper
 }
 
 // NewNormalizer returns a Normalizer.
@@ -57,7 +58,8 @@ func (n *Normalizer) Decode(d []byte, off int64, fn func(ev *winevent.Event, xml
 	c, r := &n.c, &n.r
 	c.reset(d)
 	*r = renderer{c: c, nodes: r.nodes[:0], values: r.values[:0], tmp: r.tmp[:0], item: r.item[:0], ev: &n.ev,
-		out: make([]byte, 0, 5*len(d)), vals: make([]byte, 0, 8<<10)}
+		out: make([]byte, 0, n.outSize+n.outSize/8), vals: make([]byte, 0, 8<<10)}
+	defer func() { n.outSize = max(len(r.out), 64<<10) }()
 
 	damage := ""
 	end := len(d)
@@ -137,6 +139,9 @@ func (n *Normalizer) Decode(d []byte, off int64, fn func(ev *winevent.Event, xml
 			continue
 		}
 		// A bad size: look for the next record.
+		if pos+4 >= end {
+			break
+		}
 		next := bytes.Index(d[pos+4:end], recordMagic)
 		if next < 0 {
 			break

@@ -189,6 +189,7 @@ func (r *renderer) list(nodes []node, i int32, vals []value, attr bool) {
 
 func (r *renderer) node(nodes []node, i int32, vals []value, attr bool) {
 	r.work++
+	r.c.spend()
 	if r.work > maxWork {
 		fail("record expands to more than %d binary XML items", maxWork)
 	}
