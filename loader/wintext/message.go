@@ -1,6 +1,8 @@
 package wintext
 
 import (
+	"slices"
+	"strconv"
 	"strings"
 
 	"huntsql/loader/winevent"
@@ -10,7 +12,8 @@ import (
 // survives. Security messages are headed sections of tab-indented
 // "Label:<tabs>value" lines (Subject:, Process Information:, …) with a few
 // unindented "Label:<tabs>value" lines; Sysmon messages are "Name: value"
-// lines whose labels are the EventData names themselves. A layout says, per
+// lines whose labels are the EventData names themselves (appendSysmonData). A
+// layout says, per
 // event id, which section and label hold which EventData value, in the order
 // the event's XML lists them, so the classic record fills the same Data as its
 // XML twin and one mapping (package winevent) serves both.
@@ -227,14 +230,6 @@ func appendMessageData(data []winevent.KV, ev *winevent.Event, entries []entry) 
 		return data
 	}
 	switch ev.Provider {
-	case winevent.ProviderSysmon:
-		// Sysmon labels are the EventData names.
-		for _, e := range entries {
-			if e.section == "" && isName(e.label) {
-				data = append(data, winevent.KV{Name: e.label, Value: e.value})
-			}
-		}
-		return data
 	case winevent.ProviderSecurity:
 		l, ok := securityLayouts[ev.EventID]
 		if !ok {
@@ -312,4 +307,35 @@ func isHex(s string) bool {
 		}
 	}
 	return s != ""
+}
+
+// appendSysmonData appends the EventData of a Sysmon message: "Name: value"
+// lines whose names are the event's EventData names (Sysmon's schema, or any
+// name for an event id it does not define); any other line continues the
+// value above it, since a command line may span lines. The first line names
+// the event ("Process Create:").
+func appendSysmonData(data []winevent.KV, eventID, msg string) []winevent.KV {
+	id, _ := strconv.Atoi(eventID)
+	names := winevent.SysmonData(id)
+	known := func(label string) bool {
+		if names == nil {
+			return isName(label)
+		}
+		return slices.Contains(names, label)
+	}
+	start := len(data)
+	_, msg, _ = strings.Cut(msg, "\n")
+	for msg != "" {
+		var line string
+		line, msg, _ = strings.Cut(msg, "\n")
+		line = strings.TrimSuffix(line, "\r")
+		if label, value, ok := strings.Cut(line, ":"); ok && known(label) && (value == "" || value[0] == ' ') {
+			data = append(data, winevent.KV{Name: label, Value: strings.TrimPrefix(value, " ")})
+			continue
+		}
+		if len(data) > start {
+			data[len(data)-1].Value += "\n" + line
+		}
+	}
+	return data
 }

@@ -208,7 +208,12 @@ func parse(record string, loc *time.Location, ev *winevent.Event, scratch []entr
 	if ev.EventID == "" {
 		return scratch, errNoEventCode
 	}
-	scratch = messageEntries(ev.Rendered["Message"], scratch[:0])
-	ev.Data = appendMessageData(ev.Data, ev, scratch)
+	switch ev.Provider {
+	case winevent.ProviderSysmon:
+		ev.Data = appendSysmonData(ev.Data, ev.EventID, ev.Rendered["Message"])
+	case winevent.ProviderSecurity:
+		scratch = messageEntries(ev.Rendered["Message"], scratch[:0])
+		ev.Data = appendMessageData(ev.Data, ev, scratch)
+	}
 	return scratch, nil
 }

@@ -440,3 +440,20 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// A Sysmon command line may span lines, and its lines may look like labels:
+// only the event's EventData names start a value.
+func TestSysmonMultiLineValues(t *testing.T) {
+	rec := "03/01/2026 01:33:18 PM\nLogName=Microsoft-Windows-Sysmon/Operational\nEventCode=1\nSourceName=Microsoft-Windows-Sysmon\nComputerName=WS7\n" +
+		"Message=Process Create:\r\nRuleName: -\r\nImage: C:\\Windows\\System32\\cmd.exe\r\nCommandLine: cmd /c \"echo a\r\nNote: b\r\n\r\nc\"\r\nCurrentDirectory: C:\\\r\nUser: CORP\\alice"
+	var ev winevent.Event
+	if err := Parse(rec, time.UTC, &ev); err != nil {
+		t.Fatal(err)
+	}
+	kv := func(n, v string) winevent.KV { return winevent.KV{Name: n, Value: v} }
+	want := []winevent.KV{kv("RuleName", "-"), kv("Image", `C:\Windows\System32\cmd.exe`), kv("CommandLine", "cmd /c \"echo a\nNote: b\n\nc\""),
+		kv("CurrentDirectory", `C:\`), kv("User", `CORP\alice`)}
+	if fmt.Sprint(ev.Data) != fmt.Sprint(want) {
+		t.Errorf("data %q\nwant %q", ev.Data, want)
+	}
+}
