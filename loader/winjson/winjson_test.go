@@ -635,3 +635,49 @@ func TestFlatHeaderRules(t *testing.T) {
 		}
 	}
 }
+
+// TestOverlay: what the Windows mapping overrides in a winlogbeat document,
+// and what it leaves.
+func TestOverlay(t *testing.T) {
+	n := WinlogbeatJSON.NewNormalizer(format.Options{})
+	one := func(doc string) row {
+		t.Helper()
+		b := rows.NewBatch(1)
+		n.Normalize(&rows.Raw{Data: []byte(doc), Line: 1}, &rows.Source{}, b, func(r format.Reject) { t.Fatalf("reject: %s", r.Reason) })
+		return batchRows(t, b)[0]
+	}
+	const sec = `"winlog":{"channel":"Security","provider_name":"Microsoft-Windows-Security-Auditing","event_id":"4688","computer_name":"WS1",` +
+		`"event_data":{"SubjectUserName":"alice","NewProcessName":"C:\\x\\a.exe","ProcessId":"0x10","TargetUserSid":"S-1-0-0","TargetUserName":"-"}}`
+	for _, tc := range []struct {
+		name, doc string
+		want      row // column → value; "" means NULL
+	}{
+		{
+			"mapped provider: who-did-what columns are the mapping's, the rest stays",
+			`{"@timestamp":"2026-03-01T12:00:00Z","host":{"name":"collector"},"agent":{"type":"winlogbeat"},` +
+				`"process":{"name":"wrong.exe","title":"t"},"user":{"effective":{"name":"bob"}},"event":{"action":"Process Create"},` + sec + `}`,
+			row{"process.name": "a.exe", "process.title": "", "process.parent.pid": "16", "user.effective.name": "", "user.name": "alice",
+				"event.action": "created-process", "host.name": "collector", "agent.type": "winlogbeat", "event.code": "4688",
+				"event.dataset": "system.security", "winlog.computer_name": "WS1"},
+		},
+		{
+			"unmapped provider: the document's columns stay; System columns fill the gaps",
+			`{"@timestamp":"2026-03-01T12:00:00Z","process":{"name":"app.exe"},"event":{"action":"started"},` +
+				`"winlog":{"channel":"Contoso/Operational","provider_name":"Contoso-App","event_id":7,"computer_name":"WS2","record_id":"12"}}`,
+			row{"process.name": "app.exe", "event.action": "started", "host.name": "WS2", "event.code": "7",
+				"event.provider": "Contoso-App", "event.dataset": "windows.forwarded", "winlog.record_id": "12", "host.os.type": "windows"},
+		},
+		{
+			"not a Windows event: plain ECS",
+			`{"@timestamp":"2026-03-01T12:00:00Z","process":{"name":"bash"},"host":{"name":"web-01"}}`,
+			row{"process.name": "bash", "host.name": "web-01", "event.code": "", "host.os.type": ""},
+		},
+	} {
+		got := one(tc.doc)
+		for col, want := range tc.want {
+			if got[col] != want {
+				t.Errorf("%s: %s = %q, want %q", tc.name, col, got[col], want)
+			}
+		}
+	}
+}
