@@ -42,6 +42,9 @@ func (CondOf) cond()  {}
 // "all of them", "N of x*". The old aggregation pipe ("| count() > 5") is
 // refused: rewrite it as a correlation rule.
 func ParseCondition(s string) (Cond, error) {
+	if strings.Contains(s, "|") {
+		return nil, fmt.Errorf("condition %q: aggregation expressions (| count() …) are deprecated in Sigma; write a correlation rule", s)
+	}
 	toks, err := lexCondition(s)
 	if err != nil {
 		return nil, err

@@ -144,6 +144,11 @@ func ParseFile(name string, data []byte) ([]*Document, error) {
 // yamlError turns the YAML library's "yaml: line N: msg" into file:N: msg.
 func yamlError(name string, err error) error {
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	if rest, ok := strings.CutPrefix(msg, "unmarshal errors:\n"); ok {
+		// Strict decoding: report the first problem, without Go's type names.
+		msg, _, _ = strings.Cut(strings.TrimSpace(rest), "\n")
+		msg, _, _ = strings.Cut(msg, " in type ")
+	}
 	var line int
 	if _, scanErr := fmt.Sscanf(msg, "line %d:", &line); scanErr == nil {
 		_, rest, _ := strings.Cut(msg, ":")

@@ -510,6 +510,10 @@ func (c *ruleCompiler) regexSQL(fm *fieldMatch, target, pattern string, bad func
 	if flags != "" {
 		full = "(?" + flags + ")" + pattern
 	}
+	if m := re2Lacks.FindString(pattern); m != "" {
+		return nil, &unsupportedError{File: c.doc.File, Line: fm.Line,
+			Msg: fmt.Sprintf("regular expression %q uses a feature RE2 lacks (%s): lookaround and backreferences cannot run in DuckDB", pattern, m)}
+	}
 	if _, err := syntax.Parse(full, syntax.Perl); err != nil {
 		msg := err.Error()
 		if strings.Contains(msg, "invalid or unsupported Perl syntax") || strings.Contains(msg, "invalid escape sequence") {
@@ -520,6 +524,10 @@ func (c *ruleCompiler) regexSQL(fm *fieldMatch, target, pattern string, bad func
 	}
 	return []string{fmt.Sprintf("regexp_matches(%s, %s)", target, quote(full))}, nil
 }
+
+// re2Lacks finds lookaround and backreferences (outside a character class
+// the check is approximate, so the parse below still has the last word).
+var re2Lacks = regexp.MustCompile(`\(\?<?[=!]|\\[1-9]|\\k<`)
 
 // unsupportedError marks a rule using a feature huntsql cannot run.
 type unsupportedError struct {
