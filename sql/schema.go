@@ -177,6 +177,7 @@ var Fields = []Field{
 	{"file.name", String, ""},
 	{"file.directory", String, ""},
 	{"file.extension", String, ""},
+	{"file.target_path", String, "Elastic also puts a share-relative path here (Security 5145: ShareName\\RelativeTargetName)."},
 	{"file.hash.md5", String, ""},
 	{"file.hash.sha1", String, ""},
 	{"file.hash.sha256", String, ""},

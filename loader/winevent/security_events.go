@@ -32,6 +32,7 @@ var (
 	cLogonType        = Col("winlog.logon.type")
 	cServiceName      = Col("service.name")
 	cServiceType      = Col("service.type")
+	cFileTargetPath   = Col("file.target_path")
 )
 
 // Parts of the Security mappings. Each names the columns it can fill.
@@ -179,6 +180,43 @@ var (
 		}
 	}}
 
+	// session: 4778/4779 name the account and the client of a reconnected or
+	// disconnected session (RDP, console switch) in their own fields.
+	session = part{cols: list("user.name", "user.domain", "related.user", "source.ip", "source.domain", "related.ip", "winlog.logon.id"), apply: func(o *Out, ev *Event) {
+		name := ev.Get("AccountName")
+		o.str(cUserName, name)
+		o.rel.user = addUnique(o.rel.user, name)
+		o.str(cUserDomain, ev.Get("AccountDomain"))
+		o.ip(cSourceIP, ev.Get("ClientAddress"))
+		o.str(cSourceDomain, ev.Get("ClientName"))
+		o.str(cLogonID, ev.Get("LogonID"))
+	}}
+
+	// shareFolder: the shared folder (5140, 5145) is file.directory.
+	shareFolder = part{cols: list("file.directory"), apply: func(o *Out, ev *Event) {
+		o.str(cFileDirectory, ev.Get("ShareLocalPath"))
+	}}
+
+	// shareFile: 5145's file inside the share: file.name, file.path (the
+	// share's local folder and the name), file.target_path (the share's name
+	// and the name) and file.extension, as Elastic builds them.
+	shareFile = part{cols: list("file.name", "file.path", "file.target_path", "file.extension"), apply: func(o *Out, ev *Event) {
+		name := ev.Get("RelativeTargetName")
+		if absent(name) {
+			return
+		}
+		o.B.SetString(cFileName, name)
+		if dir := ev.Get("ShareLocalPath"); !absent(dir) {
+			o.B.SetString(cFilePath, dir+`\`+name)
+		}
+		if share := ev.Get("ShareName"); !absent(share) {
+			o.B.SetString(cFileTargetPath, share+`\`+name)
+		}
+		if j := strings.LastIndexByte(name, '.'); j >= 0 && j+1 < len(name) {
+			o.B.SetString(cFileExtension, name[j+1:])
+		}
+	}}
+
 	// installer: System/Security/@UserID, the account that installed a
 	// service or cleared a log (events that carry no subject in their data).
 	installer = part{cols: list("user.id"), apply: func(o *Out, ev *Event) {
@@ -290,6 +328,10 @@ func init() {
 	sec("4648", "logged-in-explicit", authentication, start, subjectPart, subjectRelated, targetEffective, callerProcess, sourceAddress)
 	sec("4672", "logged-in-special", iam, list("admin"), subjectPart, subjectRelated)
 
+	sec("4776", "credential-validated", authentication, start, targetUser)
+	sec("4778", "session-reconnected", list("authentication", "session"), start, session)
+	sec("4779", "session-disconnected", list("authentication", "session"), end, session)
+
 	// Accounts.
 	for _, a := range []struct{ id, action, typ string }{
 		{"4720", "added-user-account", "creation"},
@@ -354,6 +396,12 @@ func init() {
 	sec("4768", "kerberos-authentication-ticket-requested", authentication, start, targetUser, targetDomain, targetUserID, serviceName, sourceAddress)
 	sec("4769", "kerberos-service-ticket-requested", authentication, start, targetUser, targetDomain, serviceName, sourceAddress)
 	sec("4771", "kerberos-preauth-failed", authentication, start, targetUser, targetUserID, serviceName, sourceAddress)
+
+	// Network shares: lateral movement's admin shares (ADMIN$, C$, IPC$).
+	sec("5140", "network-share-object-accessed", list("network", "file"), list("info", "access"),
+		subjectPart, subjectRelated, sourceAddress, shareFolder)
+	sec("5145", "network-share-object-access-checked", list("network", "file"), list("info", "access"),
+		subjectPart, subjectRelated, sourceAddress, shareFolder, shareFile)
 
 	// Object access (huntsql's categorization: Elastic's pipeline sets none).
 	sec("4663", "object-accessed", list("file"), list("access"), subjectPart, subjectRelated, callerProcess, objectFile)
