@@ -2,6 +2,8 @@ package winjson
 
 import (
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/valyala/fastjson"
 
@@ -9,7 +11,10 @@ import (
 	"huntsql/loader/winevent"
 )
 
-// evtxNormalizer maps evtx_dump JSON records. The shape, per record:
+// evtxNormalizer maps evtx_dump JSON records (and Velociraptor's parse_evtx
+// rows, the same tree without the Event wrapper, attributes as plain
+// children, EventID as {"Value": …}, SystemTime as epoch seconds and Keywords
+// as a decimal number). evtx_dump's shape, per record:
 //
 //	{"Event": {"#attributes": {"xmlns": …},
 //	  "System": {"Provider": {"#attributes": {"Name": …, "Guid": …}},
@@ -44,28 +49,40 @@ func (n *evtxNormalizer) parse(data []byte, ev *winevent.Event) string {
 		return "evtx_dump JSON: " + reason
 	}
 	e := doc.Get("Event")
-	if e == nil || e.Type() != fastjson.TypeObject {
+	if e == nil && isObject(doc.Get("System")) {
+		e = doc // Velociraptor's parse_evtx: System and EventData at the top
+	}
+	if !isObject(e) {
 		return "evtx_dump JSON record has no Event object"
 	}
 	sys := e.Get("System")
-	if sys == nil || sys.Type() != fastjson.TypeObject {
+	if !isObject(sys) {
 		return "evtx_dump JSON record has no Event.System object"
 	}
 	ev.Reset()
 	ev.Provider = n.attr(sys, "Provider", "Name")
 	ev.ProviderGUID = n.attr(sys, "Provider", "Guid")
 	ev.EventSource = n.attr(sys, "Provider", "EventSourceName")
-	ev.EventID = n.evtxText(sys.Get("EventID"))
-	if id := sys.Get("EventID", "Value"); ev.EventID == "" && id != nil {
-		ev.EventID = n.evtxText(id) // {"Qualifiers": …, "Value": …}, as some other EVTX-to-JSON tools write it
+	if id := sys.Get("EventID", "Value"); id != nil {
+		ev.EventID = n.evtxText(id) // {"Value": …, "Qualifiers": …}: Velociraptor
+	} else {
+		ev.EventID = n.evtxText(sys.Get("EventID"))
 	}
 	ev.Qualifiers = n.attr(sys, "EventID", "Qualifiers")
 	ev.Version = n.evtxText(sys.Get("Version"))
 	ev.Level = n.evtxText(sys.Get("Level"))
 	ev.Task = n.evtxText(sys.Get("Task"))
 	ev.Opcode = n.evtxText(sys.Get("Opcode"))
-	ev.Keywords = n.evtxText(sys.Get("Keywords"))
+	ev.Keywords = hexKeywords(n.evtxText(sys.Get("Keywords"))) // Velociraptor: a decimal number
 	ev.TimeCreated = n.attr(sys, "TimeCreated", "SystemTime")
+	if t := sys.Get("TimeCreated", "SystemTime"); t != nil && t.Type() == fastjson.TypeNumber {
+		// Velociraptor writes FILETIMEs as epoch seconds (1744233485.0778975).
+		iso, ok := epochSeconds(ev.TimeCreated)
+		if !ok {
+			return "EVTX JSON record's Event.System.TimeCreated SystemTime is not epoch seconds: " + ev.TimeCreated
+		}
+		ev.TimeCreated = iso
+	}
 	ev.RecordID = n.evtxText(sys.Get("EventRecordID"))
 	ev.ActivityID = n.attr(sys, "Correlation", "ActivityID")
 	ev.ProcessID = n.attr(sys, "Execution", "ProcessID")
@@ -81,6 +98,9 @@ func (n *evtxNormalizer) parse(data []byte, ev *winevent.Event) string {
 	}
 	if u := e.Get("UserData"); u != nil && u.Type() == fastjson.TypeObject {
 		n.userData(u, ev)
+	}
+	if m := doc.Get("Message"); e == doc && m != nil && m.Type() == fastjson.TypeString {
+		ev.SetRendered("Message", n.text(m)) // Velociraptor, with a message database
 	}
 	if r := e.Get("RenderingInfo"); r != nil && r.Type() == fastjson.TypeObject {
 		for _, name := range []string{"Message", "Level", "Task", "Opcode", "Channel", "Provider"} {
@@ -192,4 +212,23 @@ func isBareGUID(s []byte) bool {
 		}
 	}
 	return true
+}
+
+func isObject(v *fastjson.Value) bool { return v != nil && v.Type() == fastjson.TypeObject }
+
+// epochSeconds turns epoch seconds written as a JSON number (digits, an
+// optional fraction) into an ISO 8601 UTC time, read from the text so that no
+// digit is lost to floating point.
+func epochSeconds(s string) (string, bool) {
+	whole, frac, _ := strings.Cut(s, ".")
+	sec, err := strconv.ParseInt(whole, 10, 64)
+	if err != nil || len(frac) > 9 && strings.Trim(frac[9:], "0123456789") != "" {
+		return "", false
+	}
+	frac = (frac + "000000000")[:9]
+	ns, err := strconv.ParseInt(frac, 10, 64)
+	if err != nil || sec < 0 || sec > 253402300799 {
+		return "", false
+	}
+	return time.Unix(sec, ns).UTC().Format("2006-01-02T15:04:05.999999999Z"), true
 }

@@ -10,10 +10,11 @@ import (
 	"huntsql/loader/winevent"
 )
 
-// EVTXJSON is the Rust evtx_dump tool's JSON output.
+// EVTXJSON is the Rust evtx_dump tool's JSON output, and Velociraptor's
+// parse_evtx rows.
 var EVTXJSON = &format.Format{
 	Name:        "evtx-json",
-	Doc:         "EVTX rendered as JSON by evtx_dump (-o json with Record lines, or -o jsonl)",
+	Doc:         "EVTX rendered as JSON by evtx_dump (-o json with Record lines, or -o jsonl) or Velociraptor's parse_evtx",
 	Sniff:       sniffEVTX,
 	NewSplitter: newEVTXSplitter,
 	NewNormalizer: func(format.Options) format.Normalizer {
@@ -52,7 +53,8 @@ func ecsSplitter(r *bufio.Reader, opts format.Options) format.Splitter {
 	return ecs.NewSplitter(r, opts.MaxRecord)
 }
 
-// sniffEVTX claims a first document {"Event": {"System": …}}.
+// sniffEVTX claims a first document {"Event": {"System": …}}, or
+// {"System": {"EventID": …, "TimeCreated" or "Channel": …}} (Velociraptor).
 func sniffEVTX(head []byte) format.Confidence {
 	keys, ok := format.FirstJSONKeys(head)
 	switch {
@@ -60,6 +62,8 @@ func sniffEVTX(head []byte) format.Confidence {
 		return format.No
 	case slices.Contains(keys, "Event.System") || slices.Contains(keys, "Event.EventData"):
 		return format.Certain
+	case slices.Contains(keys, "System.EventID") && (slices.Contains(keys, "System.TimeCreated") || slices.Contains(keys, "System.Channel")):
+		return format.Certain // Velociraptor's parse_evtx rows
 	case slices.Contains(keys, "Event") && !slices.ContainsFunc(keys, isECSKey):
 		return format.Likely
 	}

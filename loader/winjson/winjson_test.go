@@ -249,6 +249,7 @@ func TestGolden(t *testing.T) {
 		{EVTXJSON, "winjson/evtx-dump-pretty.json"},
 		{EVTXJSON, "winjson/evtx-dump.jsonl"},
 		{EVTXJSON, "winjson/evtx-dump-bad.jsonl"},
+		{EVTXJSON, "winjson/velociraptor.ndjson"},
 		{FlatJSON, "winjson/nxlog.ndjson"},
 		{FlatJSON, "winjson/otrf-mordor.ndjson"},
 		{FlatJSON, "winjson/flat-bad.ndjson"},
@@ -329,13 +330,14 @@ func noProvenance(col string) bool {
 }
 
 // TestEVTXJSONSameAsXML: evtx_dump's JSON of an event gives the row the
-// event's XML gives, column for column, in both of its layouts.
+// event's XML gives, column for column, in both of its layouts; so do
+// Velociraptor's parse_evtx rows.
 func TestEVTXJSONSameAsXML(t *testing.T) {
 	xml := load(t, winxml.Format, "winjson/evtx-dump.xml", format.Options{})
 	if len(xml.rows) != 4 || len(xml.rejects) > 0 {
 		t.Fatalf("XML: %d rows, rejects %v", len(xml.rows), xml.rejects)
 	}
-	for _, path := range []string{"winjson/evtx-dump-pretty.json", "winjson/evtx-dump.jsonl"} {
+	for _, path := range []string{"winjson/evtx-dump-pretty.json", "winjson/evtx-dump.jsonl", "winjson/velociraptor.ndjson"} {
 		js := load(t, EVTXJSON, path, format.Options{})
 		if len(js.rows) != len(xml.rows) {
 			t.Fatalf("%s: %d rows, want %d (rejects %v)", path, len(js.rows), len(xml.rows), js.rejects)
@@ -390,6 +392,7 @@ func TestCrossRoute(t *testing.T) {
 				{"XML", winxml.Format, "winxml/wevtutil-security.xml", opts},
 				{"evtx_dump json", EVTXJSON, "winjson/evtx-dump-pretty.json", opts},
 				{"evtx_dump jsonl", EVTXJSON, "winjson/evtx-dump.jsonl", opts},
+				{"Velociraptor", EVTXJSON, "winjson/velociraptor.ndjson", opts},
 				{"winlogbeat", WinlogbeatJSON, "ecs/winlogbeat-4688.ndjson", opts},
 				{"NXLog", FlatJSON, "winjson/nxlog.ndjson", opts},
 				{"OTRF", FlatJSON, "winjson/otrf-mordor.ndjson", opts},
@@ -403,6 +406,7 @@ func TestCrossRoute(t *testing.T) {
 				{"XML", winxml.Format, "winjson/sysmon-1.xml", opts},
 				{"evtx_dump json", EVTXJSON, "winjson/evtx-dump-pretty.json", opts},
 				{"evtx_dump jsonl", EVTXJSON, "winjson/evtx-dump.jsonl", opts},
+				{"Velociraptor", EVTXJSON, "winjson/velociraptor.ndjson", opts},
 				{"winlogbeat", WinlogbeatJSON, "winjson/winlogbeat-sysmon-1.ndjson", opts},
 				{"winlogbeat, sysmon module", WinlogbeatJSON, "winjson/winlogbeat-sysmon-1-module.ndjson", opts},
 				{"NXLog", FlatJSON, "winjson/nxlog.ndjson", opts},
@@ -521,7 +525,7 @@ func TestRecordHeaders(t *testing.T) {
 
 // FuzzEVTXJSON: any record is rejected with a reason or gives one row.
 func FuzzEVTXJSON(f *testing.F) {
-	for _, path := range []string{"winjson/evtx-dump.jsonl", "winjson/evtx-dump-bad.jsonl"} {
+	for _, path := range []string{"winjson/evtx-dump.jsonl", "winjson/evtx-dump-bad.jsonl", "winjson/velociraptor.ndjson", "winjson/nxlog.ndjson"} {
 		data, _ := os.ReadFile(fixtures + path)
 		for _, line := range bytes.Split(data, []byte("\n")) {
 			f.Add(line)
@@ -678,6 +682,24 @@ func TestOverlay(t *testing.T) {
 			if got[col] != want {
 				t.Errorf("%s: %s = %q, want %q", tc.name, col, got[col], want)
 			}
+		}
+	}
+}
+
+func TestEpochSeconds(t *testing.T) {
+	for in, want := range map[string]string{
+		"1744233485.0778975":    "2025-04-09T21:18:05.0778975Z",
+		"1744233485":            "2025-04-09T21:18:05Z",
+		"0.5":                   "1970-01-01T00:00:00.5Z",
+		"1744233485.123456789":  "2025-04-09T21:18:05.123456789Z",
+		"1744233485.1234567891": "2025-04-09T21:18:05.123456789Z", // beyond nanoseconds: truncated
+		"-1":                    "",
+		"1.7e9":                 "",
+		"999999999999":          "", // after the year 9999
+	} {
+		got, ok := epochSeconds(in)
+		if got != want || ok != (want != "") {
+			t.Errorf("epochSeconds(%s) = %q, %v; want %q", in, got, ok, want)
 		}
 	}
 }
