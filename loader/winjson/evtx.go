@@ -53,7 +53,7 @@ func (n *evtxNormalizer) parse(data []byte, ev *winevent.Event) string {
 		e = doc // Velociraptor's parse_evtx: System and EventData at the top
 	}
 	if !isObject(e) {
-		return "evtx_dump JSON record has no Event object"
+		return "evtx_dump JSON record has no Event object (nor a System object, as Velociraptor writes)"
 	}
 	sys := e.Get("System")
 	if !isObject(sys) {

@@ -479,7 +479,7 @@ func TestRejects(t *testing.T) {
 	}{
 		{EVTXJSON, "winjson/evtx-dump-bad.jsonl", []string{
 			"1: evtx_dump JSON record has no Event.System.TimeCreated SystemTime attribute",
-			"2: evtx_dump JSON record has no Event object",
+			"2: evtx_dump JSON record has no Event object (nor a System object, as Velociraptor writes)",
 			"3: evtx_dump JSON record has no Event.System object",
 			"4: unparseable System/TimeCreated/@SystemTime",
 			"5: evtx_dump JSON: not a JSON object (a JSON string)",
