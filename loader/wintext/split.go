@@ -211,9 +211,12 @@ func (s *Splitter) cut(from int, reason string) (rows.Raw, error) {
 func (s *Splitter) take(i int, lineNo, off int64, reason string) rows.Raw {
 	b := s.Buf[s.Pos : s.Pos+i]
 	n := len(bytes.TrimRight(b, "\r\n"))
-	raw := rows.Raw{Data: bytes.Clone(b[:n]), Line: lineNo, Offset: off, Reject: reason}
-	if reason != "" && n > rejectPrefix {
-		raw.Data, raw.Size = raw.Data[:rejectPrefix], int64(n)
+	if reason == "" && n > s.max {
+		reason = fmt.Sprintf("record larger than %d bytes (%d bytes)", s.max, n)
+	}
+	raw := rows.Raw{Data: bytes.Clone(b[:min(n, rejectPrefix)]), Line: lineNo, Offset: off, Reject: reason}
+	if n > rejectPrefix {
+		raw.Size = int64(n)
 	}
 	s.Advance(i)
 	return raw
@@ -314,6 +317,9 @@ func classicLen(b []byte, atEOF bool) int {
 // startIn is startAt over a byte slice: whether a record starts at the line
 // at b[i:], or more when b must reach further to tell.
 func startIn(b []byte, i int, atEOF bool) (k start, more bool) {
+	if i < len(b) && !isStartByte(b[i]) {
+		return startNone, false
+	}
 	line, rest, ok := bytes.Cut(b[i:], []byte("\n"))
 	if !ok && !atEOF {
 		return startNone, true

@@ -384,6 +384,13 @@ func TestSplitterLimitsAndResync(t *testing.T) {
 			t.Fatal("an oversized record must be rejected and the next one kept")
 		}
 	}
+	// The last record, over the limit only with its last lines.
+	last := strings.Replace(good, "Message=", "Message="+strings.Repeat("D", 2000)+"\n"+strings.Repeat("E", 2000), 1)
+	sp := NewSplitter(strings.NewReader(good+last), 4096)
+	sp.Next()
+	if r, _ := sp.Next(); !strings.HasPrefix(r.Reject, "record larger than 4096 bytes") {
+		t.Errorf("last record of %d bytes: reject %q", len(last), r.Reject)
+	}
 }
 
 func bufioReader(b []byte) *bufio.Reader {
