@@ -38,9 +38,11 @@ func main() {
 		err = windowsXML(*bin, *dir, *events/5)
 	case "rules":
 		err = rulesBench(*bin, *dir, *events)
+	case "evtx":
+		err = evtxBench(*bin, *dir)
 	default:
 		if err = run(*bin, *events, *dir); err == nil {
-			err = windowsXML(*bin, *dir, *events/5)
+			err = evtxAfter(windowsXML(*bin, *dir, *events/5), *bin, *dir)
 		}
 		if err == nil {
 			err = rulesBench(*bin, *dir, *events)
