@@ -40,12 +40,14 @@ func main() {
 		err = rulesBench(*bin, *dir, *events)
 	case "evtx":
 		err = evtxBench(*bin, *dir)
+	case "sigma":
+		err = sigmaBench(*bin, *dir, *events)
 	default:
 		if err = run(*bin, *events, *dir); err == nil {
 			err = evtxAfter(windowsXML(*bin, *dir, *events/5), *bin, *dir)
 		}
 		if err == nil {
-			err = rulesBench(*bin, *dir, *events)
+			err = thenSigma(rulesBench(*bin, *dir, *events), *bin, *dir, *events)
 		}
 	}
 	if err != nil {
