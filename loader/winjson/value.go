@@ -5,7 +5,7 @@
 //
 //   - EVTXJSON: the Rust evtx_dump tool's output (-o json, pretty, each record
 //     after a "Record N" line; -o jsonl, one per line), as Chainsaw, Hayabusa
-//     and Zircolite users have it;
+//     and Zircolite users have it, and Velociraptor's parse_evtx rows;
 //   - FlatJSON: one flat object per event with the System fields and the
 //     EventData side by side, as NXLog's im_msvistalog, Logstash and the OTRF
 //     Security-Datasets (Mordor) write it;
