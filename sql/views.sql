@@ -82,5 +82,5 @@ CREATE OR REPLACE TEMP VIEW detection_events AS
 SELECT d.run_id, d.rule_id, d.detection, e.*
 FROM (SELECT run_id, rule_id, detection, unnest(evidence) AS ref FROM detections) AS d
 JOIN events AS e
-  ON e."huntsql.source_file" = d.ref.file
+  ON e."huntsql.input_sha256" = d.ref.sha256
  AND e."huntsql.source_offset" = d.ref."offset";

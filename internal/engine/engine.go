@@ -225,7 +225,8 @@ func ViewSQL(a *archive.Archive, m *archive.Manifest, r Range) []string {
 		for i, run := range m.Runs {
 			paths[i] = Quote(a.Path(run.File))
 		}
-		det = "SELECT * FROM read_parquet([" + strings.Join(paths, ", ") + "])"
+		// By name: runs saved by earlier versions keyed evidence by file.
+		det = "SELECT * FROM read_parquet([" + strings.Join(paths, ", ") + "], union_by_name = true)"
 	}
 	return append([]string{
 		"CREATE OR REPLACE TEMP VIEW events AS " + src,
@@ -234,10 +235,13 @@ func ViewSQL(a *archive.Archive, m *archive.Manifest, r Range) []string {
 }
 
 // DetectionColumns is the schema of saved detections (huntsql run --save).
+// Evidence names each event behind a detection by its input's SHA-256 and
+// its byte offset in that input: unlike a path, both survive moving the
+// archive to another machine, and every stdin load has its own.
 var DetectionColumns = [][2]string{
 	{"run_id", "VARCHAR"}, {"run_at", "TIMESTAMP"}, {"rule_id", "VARCHAR"}, {"rule_name", "VARCHAR"},
 	{"severity", "VARCHAR"}, {"risk_score", "INTEGER"}, {"threat", "VARCHAR[]"}, {"detection", "INTEGER"},
-	{"fields", "JSON"}, {"evidence", `STRUCT(file VARCHAR, "offset" BIGINT)[]`},
+	{"fields", "JSON"}, {"evidence", `STRUCT(sha256 VARCHAR, "offset" BIGINT)[]`},
 }
 
 var emptyDetections = func() string {

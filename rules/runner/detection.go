@@ -19,8 +19,9 @@ type Detection struct {
 	Fields Fields
 	// Index is the detection's number within its rule's results, from 1.
 	Index int
-	// Evidence lists the events behind the detection, {file, offset} each, when
-	// the rule gives them in a "huntsql.evidence" column.
+	// Evidence lists the events behind the detection, {sha256, offset} each
+	// (the input's SHA-256, the record's byte offset in it), when the rule
+	// gives them in a "huntsql.evidence" column.
 	Evidence any
 	// Event places the detection on a timeline: its first event (see Locate).
 	Event Event

@@ -35,9 +35,10 @@ var (
 	channelFields = []string{"winlog.channel", "Channel", "data_stream.dataset", "event.dataset", "source"}
 )
 
-// ref is one event named in huntsql.evidence.
+// ref is one event named in huntsql.evidence: by its input's SHA-256 and
+// its byte offset in it.
 type ref struct {
-	file   string
+	sha256 string
 	offset int64
 }
 
@@ -81,14 +82,15 @@ func Locate(ctx context.Context, eng *engine.Engine, dets []Detection) error {
 
 type located struct {
 	Event
+	sha256 string
 	offset int64
 }
 
 func (e *located) before(o *located) bool {
-	return cmp.Or(e.Time.Compare(o.Time), strings.Compare(e.File, o.File), cmp.Compare(e.offset, o.offset)) < 0
+	return cmp.Or(e.Time.Compare(o.Time), strings.Compare(e.sha256, o.sha256), cmp.Compare(e.offset, o.offset)) < 0
 }
 
-// evidenceRefs reads a huntsql.evidence value: a list of {file, offset}.
+// evidenceRefs reads a huntsql.evidence value: a list of {sha256, offset}.
 func evidenceRefs(ev any) []ref {
 	list, _ := ev.([]any)
 	var out []ref
@@ -97,10 +99,10 @@ func evidenceRefs(ev any) []ref {
 		if !ok {
 			continue
 		}
-		file, _ := m["file"].(string)
+		sha, _ := m["sha256"].(string)
 		off, ok := number(m["offset"])
-		if file != "" && ok {
-			out = append(out, ref{file, int64(off)})
+		if sha != "" && ok {
+			out = append(out, ref{sha, int64(off)})
 		}
 	}
 	return out
@@ -115,44 +117,44 @@ func lookup(ctx context.Context, eng *engine.Engine, want map[ref]bool) (map[ref
 	for r := range want {
 		all = append(all, r)
 	}
-	slices.SortFunc(all, func(a, b ref) int { return cmp.Or(strings.Compare(a.file, b.file), cmp.Compare(a.offset, b.offset)) })
+	slices.SortFunc(all, func(a, b ref) int { return cmp.Or(strings.Compare(a.sha256, b.sha256), cmp.Compare(a.offset, b.offset)) })
 	found := make(map[ref]located, len(all))
 	for len(all) > 0 {
 		batch := all[:min(len(all), lookupBatch)]
 		all = all[len(batch):]
 		vals := make([]string, len(batch))
 		for i, r := range batch {
-			vals[i] = fmt.Sprintf("(%s, %d)", engine.Quote(r.file), r.offset)
+			vals[i] = fmt.Sprintf("(%s, %d)", engine.Quote(r.sha256), r.offset)
 		}
 		// A join on the listed (file, offset) pairs: the engine reads only the
 		// few columns a timeline shows.
 		rows, err := eng.Query(ctx, `
-SELECT e."huntsql.source_file", e."huntsql.source_offset", e."@timestamp", e."host.name",
+SELECT e."huntsql.input_sha256", e."huntsql.source_offset", e."@timestamp", e."host.name",
        coalesce(e."winlog.channel", e."data_stream.dataset", e."event.dataset", e."event.provider"),
-       e."event.code", e."huntsql.source_line"
+       e."event.code", e."huntsql.source_file", e."huntsql.source_line"
 FROM events AS e
-JOIN (VALUES `+strings.Join(vals, ", ")+`) AS w(file, "offset")
-  ON e."huntsql.source_file" = w.file AND e."huntsql.source_offset" = w."offset"`)
+JOIN (VALUES `+strings.Join(vals, ", ")+`) AS w(sha256, "offset")
+  ON e."huntsql.input_sha256" = w.sha256 AND e."huntsql.source_offset" = w."offset"`)
 		if err != nil {
 			return nil, err
 		}
 		for rows.Next() {
 			var e located
 			var ts *time.Time
-			var host, channel, code *string
+			var host, channel, code, file *string
 			var line *int64
-			if err := rows.Scan(&e.File, &e.offset, &ts, &host, &channel, &code, &line); err != nil {
+			if err := rows.Scan(&e.sha256, &e.offset, &ts, &host, &channel, &code, &file, &line); err != nil {
 				rows.Close()
 				return nil, err
 			}
 			if ts != nil {
 				e.Time = ts.UTC()
 			}
-			e.Host, e.Channel, e.Code = deref(host), deref(channel), deref(code)
+			e.Host, e.Channel, e.Code, e.File = deref(host), deref(channel), deref(code), deref(file)
 			if line != nil {
 				e.Line = *line
 			}
-			found[ref{e.File, e.offset}] = e
+			found[ref{e.sha256, e.offset}] = e
 		}
 		err = rows.Err()
 		rows.Close()

@@ -47,9 +47,24 @@ func (e *TimeoutError) Error() string {
 // A failing rule (an SQL error, over its time or the memory limit) is reported
 // in its Result; the others still run. When ctx ends (Ctrl-C), Run stops and
 // returns the results so far; the caller checks ctx.Err().
+//
+// Rules that carry a plan (compiled Sigma rules) are evaluated together, in
+// one scan of the archive per view, before the others; their results keep
+// their place in the order of rs.
 func Run(ctx context.Context, eng *engine.Engine, rs []*rules.Rule, opts Options) []Result {
 	out := make([]Result, 0, len(rs))
+	planned, _ := runPlanned(ctx, eng, rs, opts)
 	for i, r := range rs {
+		if res, ok := planned[i]; ok {
+			if opts.OnDone != nil {
+				opts.OnDone(i, res)
+			}
+			out = append(out, res)
+			continue
+		}
+		if r.Plan != nil && ctx.Err() != nil {
+			return out // interrupted during the shared scans
+		}
 		start := time.Now()
 		res := Result{Rule: r}
 		rctx, cancel := ctx, context.CancelFunc(func() {})
@@ -64,13 +79,8 @@ func Run(ctx context.Context, eng *engine.Engine, rs []*rules.Rule, opts Options
 			return out // interrupted: this rule did not run to its end
 		case err != nil && errors.Is(rctx.Err(), context.DeadlineExceeded):
 			res.Err = &TimeoutError{Limit: opts.Timeout, Elapsed: res.Elapsed}
-		case err != nil && strings.Contains(err.Error(), "Out of Memory Error"):
-			// DuckDB's advice (SET memory_limit, …) is not the user's to
-			// follow under the sandbox: say what is.
-			first, _, _ := strings.Cut(err.Error(), "\n")
-			res.Err = fmt.Errorf("%s: the rule needs more memory than the limit, even spilling to disk (raise --memory-limit, or narrow the rule)", strings.TrimSpace(first))
 		case err != nil:
-			res.Err = err
+			res.Err = describe(err)
 		default:
 			res.Columns, res.Rows = set.Columns, set.Rows
 		}
@@ -80,6 +90,17 @@ func Run(ctx context.Context, eng *engine.Engine, rs []*rules.Rule, opts Options
 		out = append(out, res)
 	}
 	return out
+}
+
+// describe words a rule's failure for the user. DuckDB's advice on memory
+// (SET memory_limit, …) is not the user's to follow under the sandbox: say
+// what is.
+func describe(err error) error {
+	if strings.Contains(err.Error(), "Out of Memory Error") {
+		first, _, _ := strings.Cut(err.Error(), "\n")
+		return fmt.Errorf("%s: the rule needs more memory than the limit, even spilling to disk (raise --memory-limit, or narrow the rule)", strings.TrimSpace(first))
+	}
+	return err
 }
 
 func runOne(ctx context.Context, eng *engine.Engine, r *rules.Rule) (*results.Set, error) {
