@@ -224,6 +224,10 @@ func (c *ruleCompiler) matchSQL(fm *fieldMatch, src *Source) (string, error) {
 			return preds[0], nil
 		}
 	}
+	if len(preds) > 2 {
+		// One value per line: long lists stay readable.
+		op = "\n       " + strings.TrimSpace(op) + " "
+	}
 	return "(" + strings.Join(preds, op) + ")", nil
 }
 
