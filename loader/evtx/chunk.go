@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"runtime"
+	"slices"
 
 	"huntsql/loader/format"
 	"huntsql/loader/rows"
@@ -15,7 +16,14 @@ import (
 // shared Windows mapping. Not safe for concurrent use; the loader gives each
 // worker its own.
 type Normalizer struct {
-	outSize int // XML written for the last chunk: the next one's first guess
+	// Slack also recovers the records left in the slack space after a
+	// chunk's last record (deleted or overwritten ones, as `evtxexport -m
+	// recovered` does), skipping those whose record id the chunk still holds.
+	// Off by default: the archive has no column yet to mark a recovered row.
+	Slack bool
+
+	outSize int      // XML written for the last chunk: the next one's first guess
+	seen    []uint64 // record ids decoded in the chunk, when Slack is set
 	c       chunk
 	r       renderer
 	ev      winevent.Event
@@ -30,6 +38,7 @@ type Record struct {
 	Chunk  int64  // number of the chunk in the file
 	ID     uint64 // record identifier from the record header
 	Offset int64  // file offset of the record
+	Slack  bool   // recovered from the chunk's slack space (see Normalizer.Slack)
 }
 
 // Normalize appends a row for every record of the chunk raw holds, and
@@ -57,6 +66,7 @@ func (n *Normalizer) Decode(d []byte, off int64, fn func(ev *winevent.Event, xml
 	idx := ChunkIndex(off)
 	c, r := &n.c, &n.r
 	c.reset(d)
+	n.seen = n.seen[:0]
 	*r = renderer{c: c, nodes: r.nodes[:0], values: r.values[:0], tmp: r.tmp[:0], item: r.item[:0], ev: &n.ev,
 		out: make([]byte, 0, n.outSize+n.outSize/8), vals: make([]byte, 0, 8<<10)}
 	defer func() { n.outSize = max(len(r.out), 64<<10) }()
@@ -133,6 +143,9 @@ func (n *Normalizer) Decode(d []byte, off int64, fn func(ev *winevent.Event, xml
 			if err != "" {
 				rejectAt(pos, size, id, err)
 			} else {
+				if n.Slack {
+					n.seen = append(n.seen, id)
+				}
 				fn(&n.ev, xml, rec, d[pos:pos+size])
 			}
 			pos += size
@@ -147,6 +160,37 @@ func (n *Normalizer) Decode(d []byte, off int64, fn func(ev *winevent.Event, xml
 			break
 		}
 		pos += 4 + next
+	}
+	if n.Slack && end < len(d) {
+		n.slack(d, end, idx, off, fn)
+	}
+}
+
+// slack recovers the whole records in d[pos:], the space after the chunk's
+// last record. Only records framed by a valid size and size copy, whose id
+// the chunk does not hold, are decoded; what fails is left unreported, since
+// slack space normally holds fragments.
+func (n *Normalizer) slack(d []byte, pos int, idx, off int64, fn func(ev *winevent.Event, xml string, rec Record, data []byte)) {
+	for pos+minRecordSize <= len(d) {
+		i := bytes.Index(d[pos:], recordMagic)
+		if i < 0 {
+			return
+		}
+		pos += i
+		if pos+minRecordSize > len(d) {
+			return
+		}
+		size := int(le.Uint32(d[pos+4:]))
+		id := le.Uint64(d[pos+8:])
+		if size >= minRecordSize && pos+size <= len(d) && le.Uint32(d[pos+size-4:]) == uint32(size) && !slices.Contains(n.seen, id) {
+			if xml, err := n.record(pos, size); err == "" {
+				n.seen = append(n.seen, id)
+				fn(&n.ev, xml, Record{Chunk: idx, ID: id, Offset: off + int64(pos), Slack: true}, d[pos:pos+size])
+				pos += size
+				continue
+			}
+		}
+		pos++
 	}
 }
 

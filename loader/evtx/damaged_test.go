@@ -12,6 +12,7 @@ import (
 	"huntsql/loader/format"
 	"huntsql/loader/rows"
 	"huntsql/loader/winevent"
+	"huntsql/loader/winxml"
 	schema "huntsql/sql"
 )
 
@@ -223,4 +224,48 @@ func TestSharedSamples(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("%d files under %s", files, root)
+}
+
+// TestSlackRecovery: with Slack set, whole records left after a chunk's last
+// record are recovered (and marked), without repeating the live ones; every
+// recovered record is well-formed for the XML route.
+func TestSlackRecovery(t *testing.T) {
+	d, err := os.ReadFile("../../fixtures/evtx/mitre/user-enumeration.evtx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	chunk := d[fileHeaderSize : fileHeaderSize+chunkSize]
+	count := func(slack bool) (live, recovered int, ids map[uint64]int) {
+		n := NewNormalizer()
+		n.Slack = slack
+		ids = map[uint64]int{}
+		xr := winxml.NewNormalizer()
+		var ev winevent.Event
+		n.Decode(chunk, fileHeaderSize, func(got *winevent.Event, xml string, rec Record, _ []byte) {
+			ids[rec.ID]++
+			if err := xr.Parse(xml, &ev); err != nil || !sameEvent(got, &ev) {
+				t.Errorf("record %d (slack %v): %v", rec.ID, rec.Slack, err)
+			}
+			if rec.Slack {
+				recovered++
+			} else {
+				live++
+			}
+		}, func(r format.Reject) { t.Errorf("reject: %+v", r) })
+		return live, recovered, ids
+	}
+	live, recovered, _ := count(false)
+	if live != 4 || recovered != 0 {
+		t.Errorf("without Slack: %d live, %d recovered; want 4 and 0", live, recovered)
+	}
+	live, recovered, ids := count(true)
+	if live != 4 || recovered == 0 {
+		t.Errorf("with Slack: %d live, %d recovered; want 4 and some", live, recovered)
+	}
+	for id, k := range ids {
+		if k > 1 {
+			t.Errorf("record %d decoded %d times", id, k)
+		}
+	}
+	t.Logf("%d records recovered from slack space", recovered)
 }
