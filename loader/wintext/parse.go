@@ -123,13 +123,13 @@ func headerKey(line []byte) (string, bool) {
 	return "", false
 }
 
-// Providers maps the source names Splunk writes (the event log's legacy
-// source name) to the provider names and GUIDs of the events' XML, for the
-// providers whose events huntsql maps.
+// providers maps the source names Splunk writes (the event log's legacy
+// source name) to the provider names and GUIDs of the events' XML (as Windows
+// renders them), for the providers whose events huntsql maps.
 var providers = map[string]struct{ name, guid string }{
-	"Microsoft Windows security auditing.": {winevent.ProviderSecurity, "{54849625-5478-4994-a5ba-3e3b0328c30d}"},
-	winevent.ProviderSecurity:              {winevent.ProviderSecurity, "{54849625-5478-4994-a5ba-3e3b0328c30d}"},
-	winevent.ProviderSysmon:                {winevent.ProviderSysmon, "{5770385f-c22a-43e0-bf4c-06f5698ffbd9}"},
+	"Microsoft Windows security auditing.": {winevent.ProviderSecurity, "{54849625-5478-4994-A5BA-3E3B0328C30D}"},
+	winevent.ProviderSecurity:              {winevent.ProviderSecurity, "{54849625-5478-4994-A5BA-3E3B0328C30D}"},
+	winevent.ProviderSysmon:                {winevent.ProviderSysmon, "{5770385F-C22A-43E0-BF4C-06F5698FFBD9}"},
 }
 
 // auditKeywords are System/Keywords as the XML of Security events has them,
