@@ -79,6 +79,37 @@ func genInput(t *testing.T, dir string, n int) string {
 	return p
 }
 
+// waitLocked waits until a load holds the archive's writer lock: the signal
+// that the load has begun, instead of a guess at how long that takes. It
+// reads /proc/locks rather than probing the lock, which could make the load
+// itself find it taken.
+func waitLocked(t *testing.T, arch string, done chan error) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-done:
+			done <- err // for the caller
+			t.Fatal("the load ended before it was seen holding the lock")
+		default:
+		}
+		var st syscall.Stat_t
+		if syscall.Stat(filepath.Join(arch, ".lock"), &st) == nil {
+			locks, err := os.ReadFile("/proc/locks")
+			if err != nil {
+				t.Fatalf("read /proc/locks to see the load's lock: %v", err)
+			}
+			for _, line := range strings.Split(string(locks), "\n") {
+				if f := strings.Fields(line); len(f) > 5 && f[1] == "FLOCK" && strings.HasSuffix(f[5], ":"+strconv.FormatUint(st.Ino, 10)) {
+					return
+				}
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatal("the load never took the archive's lock")
+}
+
 func TestDiskFull(t *testing.T) {
 	disk := tmpfs(t, "3m")
 	arch := filepath.Join(disk, "archive")
@@ -133,13 +164,14 @@ func TestConcurrentLoadsAndReaders(t *testing.T) {
 	go func() { done <- first.Wait() }()
 
 	// A second load while the first holds the lock fails at once, clearly.
-	time.Sleep(300 * time.Millisecond)
+	waitLocked(t, arch, done)
 	_, errOut, code, _ := huntsql(t, "load", "--archive", arch, "../../fixtures/ecs/defend-nested.ndjson")
 	if code != 1 || !strings.Contains(errOut, "archive is locked by another huntsql load") {
 		t.Errorf("second load: exit %d, stderr:\n%s", code, errOut)
 	}
 	// Readers see a consistent snapshot: before the load or after it, never between.
 	seen := map[string]bool{}
+	during := 0 // reads that ended while the load still ran
 	for finished := false; !finished; {
 		select {
 		case err := <-done:
@@ -148,6 +180,9 @@ func TestConcurrentLoadsAndReaders(t *testing.T) {
 			}
 			finished = true
 		default:
+			if len(seen) > 0 || during > 0 {
+				during++ // the previous read ended before the load did
+			}
 		}
 		out, errOut, code, _ := huntsql(t, "query", "--archive", arch, "--format", "csv", "SELECT count(*) AS n FROM events")
 		if code != 0 {
@@ -162,9 +197,11 @@ func TestConcurrentLoadsAndReaders(t *testing.T) {
 			t.Fatalf("run during a load: exit %d\n%s", code, errOut)
 		}
 	}
-	if !seen["22"] {
-		t.Log("note: the load finished before a reader saw the earlier snapshot")
+	// during counts the loop's reads that the load outlived, the last one aside.
+	if during < 1 {
+		t.Fatalf("no read ended while the load ran (seen %v): the test proved nothing; make its input larger", seen)
 	}
+	t.Logf("%d reads during the load; snapshots seen: %v", during, seen)
 	if count(t, arch) != "n\n60022" {
 		t.Errorf("after the load: %s", count(t, arch))
 	}
