@@ -47,7 +47,7 @@ func (s *Splitter) Next() (rows.Raw, error) {
 	case startXML:
 		return s.xmlRecord(), nil
 	case startClassic:
-		return s.cut(s.lineEnd(0), "")
+		return s.cut(s.nextLine(0), "")
 	}
 	return s.cut(0, "text outside any classic WinEventLog record or <Event> element")
 }
@@ -57,9 +57,14 @@ func (s *Splitter) Next() (rows.Raw, error) {
 func (s *Splitter) skipBlank() bool {
 	for {
 		b := s.Buf[s.Pos:s.End]
-		if s.Offset() == 0 && bytes.HasPrefix(b, bom) {
-			s.Advance(len(bom))
-			continue
+		if s.Offset() == 0 && len(b) > 0 && bytes.HasPrefix(bom, b[:min(len(b), len(bom))]) {
+			if len(b) < len(bom) && s.Fill() {
+				continue // a short first read: the rest of the mark may follow
+			}
+			if bytes.HasPrefix(b, bom) {
+				s.Advance(len(bom))
+				continue
+			}
 		}
 		i := 0
 		for i < len(b) && isSpace(b[i]) {
@@ -111,8 +116,8 @@ func (s *Splitter) line(i int) (end, next int, ok bool) {
 	}
 }
 
-// lineEnd returns the start of the line after the one at i.
-func (s *Splitter) lineEnd(i int) int {
+// nextLine returns the start of the line after the one at i.
+func (s *Splitter) nextLine(i int) int {
 	_, next, _ := s.line(i)
 	return next
 }

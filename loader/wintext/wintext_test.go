@@ -374,6 +374,15 @@ func TestRejectReasons(t *testing.T) {
 	}
 }
 
+// A byte order mark is skipped even when the first read returns only part of it.
+func TestByteOrderMarkInShortReads(t *testing.T) {
+	good := string(readFixture(t, "twin-4688.txt"))
+	sp := NewSplitter(iotest.OneByteReader(strings.NewReader("\xef\xbb\xbf"+good)), 0)
+	if r, _ := sp.Next(); r.Reject != "" || r.Offset != 3 || string(r.Data) != strings.TrimSuffix(good, "\n") {
+		t.Errorf("record at %d, reject %q", r.Offset, r.Reject)
+	}
+}
+
 func TestSplitterLimitsAndResync(t *testing.T) {
 	good := string(readFixture(t, "twin-4688.txt"))
 	big := strings.Replace(good, "-V", "-V "+strings.Repeat("A", 5000), 1)
