@@ -193,7 +193,7 @@ func xmlName(s string) bool {
 			return false
 		}
 	}
-	return s != "\ufffd"
+	return true
 }
 
 // plausibleName reports whether the 32-bit field at pos refers to a name: one

@@ -48,18 +48,3 @@ func decodeFile(t testing.TB, path string) (recs []decoded, rejects []format.Rej
 	}
 	return recs, rejects, sp
 }
-
-func TestDump(t *testing.T) {
-	path := os.Getenv("EVTX_DUMP")
-	if path == "" {
-		t.Skip("EVTX_DUMP=file.evtx prints the file's records (a development aid)")
-	}
-	recs, rejects, sp := decodeFile(t, path)
-	for _, r := range recs {
-		os.Stdout.WriteString(r.XML + "\n")
-	}
-	for _, r := range rejects {
-		t.Logf("reject at %d (%s): %s", r.Offset, r.Where, r.Reason)
-	}
-	t.Logf("%d records, %d rejects, notes %q, read error %v", len(recs), len(rejects), sp.Notes(), sp.ReadErr())
-}
