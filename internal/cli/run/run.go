@@ -11,6 +11,7 @@ import (
 
 	"huntsql/internal/archive"
 	"huntsql/internal/cli/cmdutil"
+	"huntsql/internal/engine"
 	"huntsql/rules/runner"
 )
 
@@ -185,15 +186,29 @@ func Run(ctx context.Context, opts *Options) error {
 			return err
 		}
 	}
+	// The sandboxed engine cannot write files: Parquet output and --save share
+	// a second engine, opened only for them.
+	var writer *engine.Engine
+	writeEngine := func() (*engine.Engine, error) {
+		if writer == nil {
+			if writer, err = f.Engine(ctx); err != nil {
+				return nil, err
+			}
+		}
+		return writer, nil
+	}
+	defer func() {
+		if writer != nil {
+			writer.Close()
+		}
+	}()
 	wo := runner.WriteOptions{}
 	if opts.Output != "" {
-		var out = eng
+		out := eng
 		if format.FileOnly {
-			// The sandboxed engine cannot write files: Parquet output gets its own.
-			if out, err = f.Engine(ctx); err != nil {
+			if out, err = writeEngine(); err != nil {
 				return err
 			}
-			defer out.Close()
 		}
 		err = runner.WriteFile(ctx, out, opts.Output, opts.Format, dets, wo)
 	} else {
@@ -205,13 +220,12 @@ func Run(ctx context.Context, opts *Options) error {
 	}
 
 	if opts.Save {
-		out, err := f.Engine(ctx)
+		out, err := writeEngine()
 		if err != nil {
 			return err
 		}
 		a, err := f.Archive()
 		if err != nil {
-			out.Close()
 			return err
 		}
 		ids := make([]string, len(selected))
@@ -219,7 +233,6 @@ func Run(ctx context.Context, opts *Options) error {
 			ids[i] = r.ID
 		}
 		saved, err := runner.Save(ctx, out, a, archive.Run{ID: runner.NewRunID(start), At: start.UTC(), Rules: ids, From: rng.From, To: rng.To}, dets)
-		out.Close()
 		if err != nil {
 			return err
 		}
