@@ -45,6 +45,7 @@ type Splitter struct {
 	eof    bool
 
 	queue []*event          // open and complete events, by first line
+	held  int               // bytes of the queued events
 	open  map[string]*event // open events by stamp
 }
 
@@ -79,6 +80,7 @@ func (s *Splitter) Next() (rows.Raw, error) {
 		if len(s.queue) > 0 && (s.queue[0].done || s.eof) {
 			ev := s.queue[0]
 			s.queue[0] = nil
+			s.held -= len(ev.raw.Data)
 			s.queue = s.queue[1:]
 			if s.open[ev.key] == ev {
 				delete(s.open, ev.key)
@@ -113,13 +115,13 @@ func (s *Splitter) readLine() {
 		return
 	}
 	if int64(len(line)) < size {
-		s.queue = append(s.queue, &event{done: true, raw: rows.Raw{Data: bytes.Clone(line[:min(len(line), rejectPrefix)]), Line: lineNo, Offset: off, Size: size,
+		s.hold(&event{done: true, raw: rows.Raw{Data: bytes.Clone(line[:min(len(line), rejectPrefix)]), Line: lineNo, Offset: off, Size: size,
 			Reject: fmt.Sprintf("auditd line larger than %d bytes (%d bytes)", s.max, size)}})
 		return
 	}
 	h, ok := parseHeader(text)
 	if !ok {
-		s.queue = append(s.queue, &event{done: true, raw: rows.Raw{Data: bytes.Clone(text), Line: lineNo, Offset: off,
+		s.hold(&event{done: true, raw: rows.Raw{Data: bytes.Clone(text), Line: lineNo, Offset: off,
 			Reject: `auditd line is not [node=NAME ]type=TYPE msg=audit(SECONDS.MILLIS:SERIAL): …`}})
 		return
 	}
@@ -128,27 +130,31 @@ func (s *Splitter) readLine() {
 	if ev == nil {
 		ev = &event{key: key, raw: rows.Raw{Line: lineNo, Offset: off}}
 		s.open[key] = ev
-		s.queue = append(s.queue, ev)
+		s.hold(ev)
 		if len(s.open) > MaxOpen {
 			s.closeOldest()
 		}
-	} else {
-		ev.raw.Data = append(ev.raw.Data, '\n')
 	}
 	ev.last = lineNo
-	if !ev.over {
-		if len(ev.raw.Data)+len(text) > s.max {
-			ev.over = true
-			ev.raw.Size = int64(len(ev.raw.Data))
-			ev.raw.Reject = fmt.Sprintf("auditd event larger than %d bytes", s.max)
-			ev.raw.Data = ev.raw.Data[:min(len(ev.raw.Data), rejectPrefix)]
-		} else {
-			ev.raw.Data = append(ev.raw.Data, text...)
+	before, sep := len(ev.raw.Data), 0
+	if ev.raw.Line != lineNo {
+		sep = 1 // not the event's first line
+	}
+	switch {
+	case ev.over:
+		ev.raw.Size += int64(sep + len(text))
+	case before+sep+len(text) > s.max:
+		ev.over = true
+		ev.raw.Size = int64(before + sep + len(text))
+		ev.raw.Reject = fmt.Sprintf("auditd event larger than %d bytes", s.max)
+		ev.raw.Data = ev.raw.Data[:min(before, rejectPrefix)]
+	default:
+		if sep == 1 {
+			ev.raw.Data = append(ev.raw.Data, '\n')
 		}
+		ev.raw.Data = append(ev.raw.Data, text...)
 	}
-	if ev.over {
-		ev.raw.Size += int64(len(text)) + 1
-	}
+	s.held += len(ev.raw.Data) - before
 	switch {
 	case h.typ == "EOE":
 		s.close(ev)
@@ -186,18 +192,29 @@ func (s *Splitter) close(ev *event) {
 
 // expire closes the first event while it blocks the queue: when LookAhead
 // lines have passed since its last line, or when more than maxQueued events
-// wait behind it. Other open events are looked at when they come first.
+// or maxHeld bytes wait behind it. Other open events are looked at when they
+// come first.
 func (s *Splitter) expire() {
 	if len(s.queue) == 0 {
 		return
 	}
-	if ev := s.queue[0]; !ev.done && (s.lineNo-ev.last > LookAhead || len(s.queue) > maxQueued) {
+	if ev := s.queue[0]; !ev.done && (s.lineNo-ev.last > LookAhead || len(s.queue) > maxQueued || s.held > maxHeld) {
 		s.close(ev)
 	}
 }
 
-// maxQueued bounds the events (mostly complete ones) waiting behind an open one.
-const maxQueued = 4 * LookAhead
+// maxQueued and maxHeld bound the events (mostly complete ones) waiting
+// behind an open one, in number and in bytes.
+const (
+	maxQueued = 4 * LookAhead
+	maxHeld   = 32 << 20
+)
+
+// hold queues an event.
+func (s *Splitter) hold(ev *event) {
+	s.queue = append(s.queue, ev)
+	s.held += len(ev.raw.Data)
+}
 
 // closeOldest closes the open event that started first.
 func (s *Splitter) closeOldest() {
