@@ -3,6 +3,7 @@ package runner
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"reflect"
 	"strings"
 	"testing"
@@ -71,5 +72,45 @@ func TestRunOrdersAndIsolatesFailures(t *testing.T) {
 	two := []*rules.Rule{{ID: "d", Query: "SELECT 1; SELECT 2"}}
 	if errs := Lint(ctx, eng, two); errs["d"] == nil || !strings.Contains(errs["d"].Error(), "exactly one SELECT") {
 		t.Errorf("two statements: %v", errs)
+	}
+}
+
+// The timeline reads back with a CSV parser: one header, one record per
+// detection sorted by time, values with commas, quotes and newlines intact
+// in their cells, details on one line.
+func TestTimelineReadsBack(t *testing.T) {
+	at := func(s string) time.Time { v, _ := time.Parse(time.RFC3339, s); return v }
+	rule := DetectionRule{ID: "r1", Name: "Odd, \"quoted\" rule", Severity: "high", RiskScore: 70,
+		Threat: []string{"T1059"}, Tactics: []string{"Execution"}}
+	dets := []Detection{
+		{Rule: rule, Index: 1, Fields: Fields{Names: []string{"cmd", "n"}, Values: []any{"a,b\n\"c\"", int64(2)}},
+			Event: Event{Time: at("2026-03-01T12:00:10Z"), Host: "h2", Code: "4688", File: "/logs/a,b.xml", Line: 7}},
+		{Rule: rule, Index: 2, Fields: Fields{Names: []string{"cmd", "n"}, Values: []any{nil, []any{"x", "y"}}},
+			Event: Event{Time: at("2026-03-01T12:00:00Z"), Host: "h1"}},
+	}
+	var b bytes.Buffer
+	if err := Write(&b, Timeline, dets, WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(&b).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 3 || !reflect.DeepEqual(recs[0], TimelineColumns) {
+		t.Fatalf("records: %q", recs)
+	}
+	want := [][]string{
+		{"2026-03-01T12:00:00Z", "h1", "", "", "high", `Odd, "quoted" rule`, "r1", "Execution", "T1059", `n: ["x","y"]`, "", ""},
+		{"2026-03-01T12:00:10Z", "h2", "", "4688", "high", `Odd, "quoted" rule`, "r1", "Execution", "T1059", `cmd: a,b "c" ¦ n: 2`, "/logs/a,b.xml", "7"},
+	}
+	if !reflect.DeepEqual(recs[1:], want) {
+		t.Errorf("got\n%q\nwant\n%q", recs[1:], want)
+	}
+	// The flattened CSV keeps the exact value, newline and all.
+	b.Reset()
+	Write(&b, CSV, dets, WriteOptions{})
+	recs, _ = csv.NewReader(&b).ReadAll()
+	if recs[1][5] != "a,b\n\"c\"" || recs[2][5] != "" || recs[2][6] != `["x","y"]` {
+		t.Errorf("csv: %q", recs)
 	}
 }
