@@ -35,6 +35,9 @@ type Rule struct {
 
 	// Source is where the rule was read from: "builtin:FILE" or a path.
 	Source string `toml:"-"`
+	// Plan, when set, is the rule's structured form (see Plan): the runner
+	// may then evaluate it in a scan shared with other rules.
+	Plan *Plan `toml:"-"`
 }
 
 // Threat is one MITRE ATT&CK mapping.

@@ -10,31 +10,21 @@ package scan
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
 
 	"huntsql/internal/engine"
 	"huntsql/internal/results"
+	"huntsql/rules"
 )
 
-// Plan is the structured form of one rule.
-type Plan struct {
-	View string // the view the rule reads, e.g. "events"
-	// Where is the rule's whole match condition, SQL over View's columns.
-	Where string
-	// EventCodes are the event.code values the rule can match; nil means any.
-	// The scan skips events no rule of the group can match.
-	EventCodes []string
-	// Columns are the detection's columns: name and SQL over View.
-	Columns []Column
-	// OrderBy orders the detections (SQL over View's columns); "" keeps the
-	// order of every column.
-	OrderBy string
-}
+// Plan is the structured form of a rule (see rules.Plan).
+type Plan = rules.Plan
 
-// Column is one output column of a rule.
-type Column struct{ Name, SQL string }
+// Column is one output column of a plan.
+type Column = rules.PlanColumn
 
 // Result is what one plan produced.
 type Result struct {
@@ -56,11 +46,20 @@ type Stats struct {
 // cost small next to the scan.
 const maxPerScan = 400
 
+// Options tune Run.
+type Options struct {
+	// Timeout bounds each rule (0: none). A shared scan may take Timeout per
+	// rule it evaluates; a scan over that falls back to one rule at a time,
+	// each bounded by Timeout, so that a runaway rule fails alone.
+	Timeout time.Duration
+}
+
 // Run evaluates plans, calling done(i, result) for each plan in order of i
-// within each view group. A condition that fails to bind fails its group's
-// scan; Run then falls back to evaluating that group's rules one by one so
-// that one bad rule does not stop the others.
-func Run(ctx context.Context, eng *engine.Engine, plans []Plan, done func(i int, r Result)) (Stats, error) {
+// within each view group. A condition that fails to bind (or a scan over its
+// time) fails its group's scan; Run then falls back to evaluating that
+// group's rules one by one, so that one bad rule does not stop the others.
+// Run returns early only when ctx ends.
+func Run(ctx context.Context, eng *engine.Engine, plans []Plan, opts Options, done func(i int, r Result)) (Stats, error) {
 	var st Stats
 	groups := map[string][]int{}
 	var views []string
@@ -74,7 +73,7 @@ func Run(ctx context.Context, eng *engine.Engine, plans []Plan, done func(i int,
 		idx := groups[view]
 		for len(idx) > 0 {
 			n := min(len(idx), maxPerScan)
-			if err := runGroup(ctx, eng, view, plans, idx[:n], done, &st); err != nil {
+			if err := runGroup(ctx, eng, view, plans, idx[:n], opts, done, &st); err != nil {
 				return st, err
 			}
 			idx = idx[n:]
@@ -84,7 +83,7 @@ func Run(ctx context.Context, eng *engine.Engine, plans []Plan, done func(i int,
 }
 
 // runGroup evaluates plans idx, which all read view, with one scan.
-func runGroup(ctx context.Context, eng *engine.Engine, view string, plans []Plan, idx []int, done func(int, Result), st *Stats) error {
+func runGroup(ctx context.Context, eng *engine.Engine, view string, plans []Plan, idx []int, opts Options, done func(int, Result), st *Stats) error {
 	cols, err := viewColumns(ctx, eng, view)
 	if err != nil {
 		return err
@@ -92,18 +91,26 @@ func runGroup(ctx context.Context, eng *engine.Engine, view string, plans []Plan
 	start := time.Now()
 	table := "huntsql_scan_hits"
 	q := hitsQuery(view, cols, plans, idx, table)
-	if err := eng.Exec(ctx, q); err != nil {
+	sctx, cancel := bounded(ctx, opts.Timeout*time.Duration(len(idx)))
+	err = eng.Exec(sctx, q)
+	cancel()
+	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		// One rule's condition broke the statement: evaluate each alone, so
-		// that the failure is that rule's only.
+		// One rule's condition broke the statement, or one rule runs away:
+		// evaluate each alone, so that the failure is that rule's only.
 		for _, i := range idx {
 			t0 := time.Now()
-			res := one(ctx, eng, view, cols, plans[i], table)
+			rctx, cancel := bounded(ctx, opts.Timeout)
+			res := one(rctx, eng, view, cols, plans[i], table)
+			cancel()
 			res.Elapsed = time.Since(t0)
 			if ctx.Err() != nil {
 				return ctx.Err()
+			}
+			if res.Err != nil && rctx.Err() == context.DeadlineExceeded {
+				res.Err = &TimeoutError{Limit: opts.Timeout, Elapsed: res.Elapsed, Cause: res.Err}
 			}
 			done(i, res)
 		}
@@ -116,8 +123,17 @@ func runGroup(ctx context.Context, eng *engine.Engine, view string, plans []Plan
 	if err := eng.Conn().QueryRowContext(ctx, "SELECT count(*) FROM "+table).Scan(&matched); err == nil {
 		st.Matched += matched
 	}
+	// Most rules match nothing: only those that do need a query of their own.
+	fired, err := firedRules(ctx, eng, table)
+	if err != nil {
+		return err
+	}
 	for k, i := range idx {
 		t0 := time.Now()
+		if !fired[k] {
+			done(i, Result{Columns: columnNames(plans[i])})
+			continue
+		}
 		res := selectRule(ctx, eng, table, plans[i], fmt.Sprintf("list_contains(__rules, %d)", k))
 		res.Elapsed = time.Since(t0)
 		if ctx.Err() != nil {
@@ -126,6 +142,52 @@ func runGroup(ctx context.Context, eng *engine.Engine, view string, plans []Plan
 		done(i, res)
 	}
 	return nil
+}
+
+// firedRules lists the positions of the rules the hits table holds matches of.
+func firedRules(ctx context.Context, eng *engine.Engine, table string) (map[int]bool, error) {
+	rows, err := eng.Query(ctx, "SELECT DISTINCT unnest(__rules) FROM "+table)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[int]bool{}
+	for rows.Next() {
+		var k int
+		if err := rows.Scan(&k); err != nil {
+			return nil, err
+		}
+		out[k] = true
+	}
+	return out, rows.Err()
+}
+
+func columnNames(p Plan) []string {
+	out := make([]string, len(p.Columns))
+	for i, c := range p.Columns {
+		out[i] = c.Name
+	}
+	return out
+}
+
+// TimeoutError is a rule stopped by Options.Timeout.
+type TimeoutError struct {
+	Limit, Elapsed time.Duration
+	Cause          error
+}
+
+func (e *TimeoutError) Error() string {
+	return fmt.Sprintf("stopped after %.1fs: over the time limit of %s per rule", e.Elapsed.Seconds(), e.Limit)
+}
+
+func (e *TimeoutError) Unwrap() error { return e.Cause }
+
+// bounded is ctx with a timeout, or ctx itself when d is 0.
+func bounded(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	if d <= 0 {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, d)
 }
 
 // one evaluates a single plan through the same two steps.
@@ -140,22 +202,71 @@ func one(ctx context.Context, eng *engine.Engine, view string, cols []string, p 
 // hitsQuery builds the scan: the events any of the plans matches, with the
 // columns the plans' outputs read and the list of the plans (by position in
 // idx) each event matches.
+//
+// Conditions of many rules read the same few values again and again
+// (lower("winlog.event_data"['CommandLine']) in hundreds of rules): those are
+// computed once per event, in an inner projection, and the conditions read
+// the result.
 func hitsQuery(view string, cols []string, plans []Plan, idx []int, table string) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "CREATE OR REPLACE TEMP TABLE %s AS\nSELECT * EXCLUDE (__match) FROM (\n  SELECT %s,\n  list_filter([", table, strings.Join(keep(cols, plans, idx), ", "))
+	wheres := make([]string, len(idx))
 	for k, i := range idx {
+		wheres[k] = plans[i].Where
+	}
+	shared, wheres := hoist(wheres)
+	kept := keep(cols, plans, idx)
+	var b strings.Builder
+	fmt.Fprintf(&b, "CREATE OR REPLACE TEMP TABLE %s AS\nSELECT * EXCLUDE (__match) FROM (\n  SELECT %s,\n  list_filter([", table, strings.Join(kept, ", "))
+	for k, w := range wheres {
 		if k > 0 {
 			b.WriteString(",\n    ")
 		}
-		fmt.Fprintf(&b, "CASE WHEN (%s) THEN %d END", plans[i].Where, k)
+		fmt.Fprintf(&b, "CASE WHEN (%s) THEN %d END", w, k)
 	}
-	b.WriteString("], x -> x IS NOT NULL) AS __rules, len(__rules) > 0 AS __match\n  FROM ")
+	b.WriteString("], x -> x IS NOT NULL) AS __rules, len(__rules) > 0 AS __match\n  FROM (SELECT *")
+	for j, e := range shared {
+		fmt.Fprintf(&b, ", %s AS __v%d", e, j)
+	}
+	b.WriteString(" FROM ")
 	b.WriteString(view)
 	if codes := codesOf(plans, idx); codes != nil {
 		fmt.Fprintf(&b, "\n  WHERE \"event.code\" IN (%s)", strings.Join(codes, ", "))
 	}
-	b.WriteString("\n) WHERE __match")
+	b.WriteString(")\n) WHERE __match")
 	return b.String()
+}
+
+// sharedValue matches the value reads rule conditions repeat: a map entry of
+// the event's data, or a column, lower-cased or not.
+var sharedValue = regexp.MustCompile(`lower\("winlog\.event_data"\['[^'\\]*'\]\)|"winlog\.event_data"\['[^'\\]*'\]|lower\("[A-Za-z0-9@_.]+"\)`)
+
+// hoist finds the value reads that the conditions repeat and returns them,
+// with the conditions rewritten to read __v0, __v1, … instead.
+func hoist(wheres []string) (shared []string, out []string) {
+	count := map[string]int{}
+	for _, w := range wheres {
+		for _, m := range sharedValue.FindAllString(w, -1) {
+			count[m]++
+		}
+	}
+	index := map[string]int{}
+	for _, w := range wheres {
+		for _, m := range sharedValue.FindAllString(w, -1) {
+			if _, ok := index[m]; !ok && count[m] > 1 {
+				index[m] = len(shared)
+				shared = append(shared, m)
+			}
+		}
+	}
+	out = make([]string, len(wheres))
+	for k, w := range wheres {
+		out[k] = sharedValue.ReplaceAllStringFunc(w, func(m string) string {
+			if j, ok := index[m]; ok {
+				return fmt.Sprintf("__v%d", j)
+			}
+			return m
+		})
+	}
+	return shared, out
 }
 
 // codesOf returns the quoted event codes the plans can match, or nil when one

@@ -31,7 +31,7 @@ func openEvents(t *testing.T) *engine.Engine {
 
 func plan(where string, codes ...string) Plan {
 	return Plan{View: "events", Where: where, EventCodes: codes,
-		Columns: []Column{{"@timestamp", `"@timestamp"`}, {"host.name", `"host.name"`}, {"cmd", `"process.command_line"`}},
+		Columns: []Column{{Name: "@timestamp", SQL: `"@timestamp"`}, {Name: "host.name", SQL: `"host.name"`}, {Name: "cmd", SQL: `"process.command_line"`}},
 		OrderBy: `"@timestamp"`}
 }
 
@@ -44,10 +44,10 @@ func TestOneScanEqualsOneQueryPerRule(t *testing.T) {
 		plan(`contains("process.command_line", '-enc')`),
 		plan(`"host.name" = 'h2'`),
 		plan(`false`),
-		{View: "events", Where: `"event.code" = '3'`, Columns: []Column{{"raw", `"event.original"`}}},
+		{View: "events", Where: `"event.code" = '3'`, Columns: []Column{{Name: "raw", SQL: `"event.original"`}}},
 	}
 	got := map[int]string{}
-	st, err := Run(ctx, eng, plans, func(i int, r Result) {
+	st, err := Run(ctx, eng, plans, Options{}, func(i int, r Result) {
 		if r.Err != nil {
 			t.Errorf("plan %d: %v", i, r.Err)
 		}
@@ -96,7 +96,7 @@ func TestBadConditionFailsOnlyItsRule(t *testing.T) {
 	eng := openEvents(t)
 	plans := []Plan{plan(`"host.name" = 'h1'`), plan(`no_such_function("host.name")`), plan(`"host.name" = 'h2'`)}
 	errs, rows := map[int]error{}, map[int]int{}
-	if _, err := Run(context.Background(), eng, plans, func(i int, r Result) { errs[i], rows[i] = r.Err, len(r.Rows) }); err != nil {
+	if _, err := Run(context.Background(), eng, plans, Options{}, func(i int, r Result) { errs[i], rows[i] = r.Err, len(r.Rows) }); err != nil {
 		t.Fatal(err)
 	}
 	if errs[0] != nil || errs[2] != nil || rows[0] != 2 || rows[2] != 2 {

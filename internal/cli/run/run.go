@@ -12,6 +12,7 @@ import (
 	"huntsql/internal/archive"
 	"huntsql/internal/cli/cmdutil"
 	"huntsql/internal/engine"
+	"huntsql/rules"
 	"huntsql/rules/runner"
 )
 
@@ -28,6 +29,7 @@ type Options struct {
 	Summary          bool
 	Save             bool
 	RuleTimeout      time.Duration
+	Sigma            SigmaOptions
 }
 
 // DefaultRuleTimeout bounds each rule: far above what the seed rules take on
@@ -114,6 +116,9 @@ events behind it) work in query, shell and notebooks.`),
 			if format.FileOnly && opts.Output == "" {
 				return cmdutil.Usagef("--format %s needs -o FILE", format.Name)
 			}
+			if err := opts.Sigma.validate(); err != nil {
+				return err
+			}
 			if opts.RuleTimeout < 0 {
 				return cmdutil.Usagef("--rule-timeout must be positive (0 for none)")
 			}
@@ -134,6 +139,7 @@ events behind it) work in query, shell and notebooks.`),
 	cmd.Flags().BoolVarP(&opts.Quiet, "quiet", "q", false, "nothing on stderr but errors")
 	cmd.Flags().BoolVar(&opts.Summary, "summary", false, "print the summary on stderr even when it is not a terminal")
 	cmd.Flags().BoolVar(&opts.Save, "save", false, "also save the detections in the archive (views detections, detection_events)")
+	opts.Sigma.add(cmd)
 	return cmd
 }
 
@@ -149,9 +155,20 @@ func Run(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return cmdutil.Usagef("%v", err)
 	}
-	selected, broken, err := f.LoadRules(opts.RuleDirs, opts.RuleIDs)
-	if err != nil {
-		return err
+	var selected []*rules.Rule
+	broken := 0
+	if len(opts.Sigma.Paths) == 0 || len(opts.RuleDirs) > 0 || len(opts.RuleIDs) > 0 {
+		if selected, broken, err = f.LoadRules(opts.RuleDirs, opts.RuleIDs); err != nil {
+			return err
+		}
+	}
+	if len(opts.Sigma.Paths) > 0 {
+		sig, failed, err := opts.Sigma.compile(errOut, opts.Quiet)
+		if err != nil {
+			return err
+		}
+		selected = append(selected, sig...)
+		broken += failed
 	}
 	// Rules run sandboxed: they read the archive's events and nothing else.
 	eng, err := f.OpenViews(ctx, rng, true)
