@@ -198,7 +198,7 @@ func TestExecEvent(t *testing.T) {
 		}
 	}
 	want := map[int64]map[string]any{
-		4188: {"@timestamp": "2026-03-01T12:00:00.12Z", "event.action": "executed", "event.category": []any{"process"}, "event.type": []any{"start"},
+		4188: {"file.path": nil, "@timestamp": "2026-03-01T12:00:00.12Z", "event.action": "executed", "event.category": []any{"process"}, "event.type": []any{"start"},
 			"event.outcome": "success", "event.sequence": int64(100), "process.parent.pid": int64(4121), "process.name": "python3",
 			"process.executable": "/usr/bin/python3.11", "process.args": []any{"python3", "-c", "import os; os.system('bash -c id')"},
 			"process.args_count": int64(3), "process.command_line": "python3 -c import os; os.system('bash -c id')",
@@ -208,7 +208,8 @@ func TestExecEvent(t *testing.T) {
 			"process.working_directory": "/home/alice/my app", "process.title": "bash -c id"},
 		4200: {"process.args": []any{"echo", strings.Repeat("A", 60) + " " + strings.Repeat("B", 60)}, "process.args_count": int64(2)},
 		4201: {"event.action": "executed", "event.outcome": "failure", "process.args": nil, "process.title": "bash"},
-		4202: {"event.action": "syscall", "event.category": nil, "event.outcome": "failure", "process.name": "cat", "tags": []any{"shadow"}},
+		4202: {"event.action": "syscall", "event.category": nil, "event.outcome": "failure", "process.name": "cat", "tags": []any{"shadow"},
+			"file.path": "/etc/shadow"},
 	}
 	for pid, fields := range want {
 		for name, v := range fields {

@@ -49,6 +49,7 @@ var (
 	cEffName     = schema.MustIndex("user.effective.name")
 	cRelatedUser = schema.MustIndex("related.user")
 	cSourceIP    = schema.MustIndex("source.ip")
+	cFilePath    = schema.MustIndex("file.path")
 
 	processCategory = []string{"process"}
 	startType       = []string{"start"}
@@ -389,6 +390,7 @@ func (n *Normalizer) other(b *rows.Batch, r *record) {
 	} else if f, ok := get(r.fields, "success"); ok {
 		b.SetString(cOutcome, outcome(f.value))
 	}
+	text(b, cFilePath, n.filePath())
 	// A user-space message is about the account in acct= or id=, not the
 	// daemon's uid that sent it (Filebeat takes user.name from acct too).
 	acct, id := "", number(r.fields, "id")
@@ -416,6 +418,38 @@ func (n *Normalizer) other(b *rows.Batch, r *record) {
 			b.SetInt(cArgsCount, int64(len(args)))
 		}
 	}
+}
+
+// filePath is the object a syscall acted on, as auditbeat reports it: the
+// first PATH record naming a file (not its parent directory), made absolute
+// with the CWD record when relative.
+func (n *Normalizer) filePath() string {
+	for i := range n.recs {
+		r := &n.recs[i]
+		if r.typ != "PATH" {
+			continue
+		}
+		if t, ok := get(r.fields, "nametype"); ok && t.value == "PARENT" {
+			continue
+		}
+		f, ok := get(r.fields, "name")
+		if !ok {
+			continue
+		}
+		name := f.text()
+		if name == "" {
+			continue
+		}
+		if !strings.HasPrefix(name, "/") {
+			if cwd := n.find("CWD"); cwd != nil {
+				if d, ok := get(cwd.fields, "cwd"); ok && d.text() != "" {
+					name = path.Join(d.text(), name)
+				}
+			}
+		}
+		return name
+	}
+	return ""
 }
 
 // outcome maps res= and success= values to event.outcome.
