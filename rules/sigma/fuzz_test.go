@@ -11,10 +11,11 @@ import (
 // document compiles or is refused with an error; nothing panics, and errors
 // name the file.
 func FuzzParse(f *testing.F) {
-	files, _ := filepath.Glob("../../fixtures/sigma/*/*.yml")
-	more, _ := filepath.Glob("../../fixtures/sigma/rules/*/*/*.yml")
-	for _, p := range append(files, more...) {
-		if data, err := os.ReadFile(p); err == nil {
+	files, _ := filepath.Glob("../../fixtures/sigma/rules/*/*.yml")
+	for _, p := range files {
+		// Small seeds only: the engine minimizes each new input, which takes
+		// long on large ones and leaves a short run (make fuzz) no time.
+		if data, err := os.ReadFile(p); err == nil && len(data) < 1500 {
 			f.Add(data)
 		}
 	}
