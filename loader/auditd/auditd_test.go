@@ -222,6 +222,28 @@ func TestExecEvent(t *testing.T) {
 	}
 }
 
+// connect and accept give the peer's address from SOCKADDR.
+func TestSocketAddresses(t *testing.T) {
+	got := load(t, Format, readFixture(t, "network.log"), format.Options{})
+	want := []map[string]any{
+		{"process.name": "curl", "destination.ip": "203.0.113.80", "destination.port": int64(443), "network.type": "ipv4", "source.ip": nil},
+		{"process.name": "sshd", "source.ip": "198.51.100.23", "source.port": int64(50514), "network.type": "ipv4", "destination.ip": nil},
+		{"process.name": "ssh", "destination.ip": "2001:db8::22", "destination.port": int64(22), "network.type": "ipv6"},
+	}
+	if len(got.rows) != len(want) {
+		t.Fatalf("%d rows, rejects %v", len(got.rows), got.rejects)
+	}
+	for i, fields := range want {
+		for name, v := range fields {
+			g, _ := json.Marshal(got.rows[i][name])
+			w, _ := json.Marshal(v)
+			if !bytes.Equal(g, w) {
+				t.Errorf("row %d %s = %s, want %s", i, name, g, w)
+			}
+		}
+	}
+}
+
 // Two hosts forwarding to one log may share a stamp: node= keeps them apart.
 func TestNodesAreSeparateEvents(t *testing.T) {
 	got := load(t, Format, readFixture(t, "remote-node.log"), format.Options{})

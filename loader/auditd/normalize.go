@@ -3,6 +3,7 @@ package auditd
 import (
 	"bytes"
 	"fmt"
+	"net/netip"
 	"path"
 	"slices"
 	"strconv"
@@ -50,6 +51,10 @@ var (
 	cRelatedUser = schema.MustIndex("related.user")
 	cSourceIP    = schema.MustIndex("source.ip")
 	cFilePath    = schema.MustIndex("file.path")
+	cSourcePort  = schema.MustIndex("source.port")
+	cDestIP      = schema.MustIndex("destination.ip")
+	cDestPort    = schema.MustIndex("destination.port")
+	cNetType     = schema.MustIndex("network.type")
 
 	processCategory = []string{"process"}
 	startType       = []string{"start"}
@@ -391,6 +396,7 @@ func (n *Normalizer) other(b *rows.Batch, r *record) {
 		b.SetString(cOutcome, outcome(f.value))
 	}
 	text(b, cFilePath, n.filePath())
+	n.socket(b, r)
 	// A user-space message is about the account in acct= or id=, not the
 	// daemon's uid that sent it (Filebeat takes user.name from acct too).
 	acct, id := "", number(r.fields, "id")
@@ -450,6 +456,64 @@ func (n *Normalizer) filePath() string {
 		return name
 	}
 	return ""
+}
+
+// netSyscalls are connect's, accept's and accept4's numbers per audit arch,
+// for the architectures where they are syscalls of their own.
+var netSyscalls = map[string]map[string]string{
+	"c000003e": {"42": "connect", "43": "accept", "288": "accept4"},   // x86_64
+	"c00000b7": {"203": "connect", "202": "accept", "242": "accept4"}, // aarch64
+	"c00000f3": {"203": "connect", "202": "accept", "242": "accept4"}, // riscv64
+}
+
+// socket maps the address of a connect (destination.*) or accept (source.*,
+// the peer) from its SOCKADDR record, an IPv4 or IPv6 sockaddr in hex.
+func (n *Normalizer) socket(b *rows.Batch, sc *record) {
+	sa := n.find("SOCKADDR")
+	if sa == nil || sc.typ != "SYSCALL" {
+		return
+	}
+	name := ""
+	if f, ok := get(sc.enriched, "SYSCALL"); ok {
+		name = f.value
+	} else {
+		arch, _ := get(sc.fields, "arch")
+		nr, _ := get(sc.fields, "syscall")
+		name = netSyscalls[arch.value][nr.value]
+	}
+	ipCol, portCol := cDestIP, cDestPort
+	switch name {
+	case "connect":
+	case "accept", "accept4":
+		ipCol, portCol = cSourceIP, cSourcePort
+	default:
+		return
+	}
+	f, ok := get(sa.fields, "saddr")
+	if !ok {
+		return
+	}
+	raw, ok := decodeHex(f.value)
+	if !ok || len(raw) < 8 {
+		return
+	}
+	port := int64(raw[2])<<8 | int64(raw[3])
+	switch family := int(raw[0]) | int(raw[1])<<8; {
+	case family == 2: // AF_INET
+		b.SetString(ipCol, netip.AddrFrom4([4]byte(raw[4:8])).String())
+		b.SetString(cNetType, "ipv4")
+	case family == 10 && len(raw) >= 24: // AF_INET6
+		ip := netip.AddrFrom16([16]byte(raw[8:24])).Unmap() // IPv4-mapped: written as IPv4
+		b.SetString(ipCol, ip.String())
+		if ip.Is4() {
+			b.SetString(cNetType, "ipv4")
+		} else {
+			b.SetString(cNetType, "ipv6")
+		}
+	default:
+		return
+	}
+	b.SetInt(portCol, port)
 }
 
 // outcome maps res= and success= values to event.outcome.
