@@ -43,7 +43,7 @@ func TestFixtureCounts(t *testing.T) {
 		"sample_with_a_bad_chunk_magic.evtx":                                                   {301, 87},
 		"security.evtx":                                                                        {2261, 0},
 		"security_bad_string_cache.evtx":                                                       {2261, 0},
-		"sysmon.evtx":                                                                          {358, 8},
+		"sysmon.evtx":                                                                          {358, 0},
 		"system.evtx":                                                                          {1881, 0},
 		"psexec-admin-share.evtx":                                                              {30, 0},
 		"user-enumeration.evtx":                                                                {4, 0},

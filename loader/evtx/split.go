@@ -94,6 +94,13 @@ func (s *Splitter) Next() (rows.Raw, error) {
 			s.note("chunk %d at offset %d is all zeroes: skipped", index, off)
 			continue
 		}
+		// Space past the chunks the header counts, with no chunk and no record
+		// in it, is the file's unused preallocation, not damage: nothing to
+		// recover, nothing to report as a rejected record.
+		if s.header.present && index >= int64(s.header.chunks) && !bytes.HasPrefix(buf, chunkMagic) && !bytes.Contains(buf, recordMagic) {
+			s.note("chunk slot %d at offset %d, past the %d chunks the header counts, holds no chunk and no record: skipped", index, off, s.header.chunks)
+			continue
+		}
 		return rows.Raw{Data: buf, Offset: off}, nil
 	}
 	return rows.Raw{}, io.EOF
