@@ -107,6 +107,11 @@ func TestValues(t *testing.T) {
 				{id: "y2", cols: map[string]string{"winlog.channel": "'Microsoft-Windows-Sysmon/Operational'", "event.code": "'1'", "event.original": `'<Event>x sekurlsa::logonpasswords</Event>'`}},
 				{id: "n", cols: map[string]string{"winlog.channel": "'Microsoft-Windows-Sysmon/Operational'", "event.code": "'1'", "event.original": `'<Event>mimi katz</Event>'`}}},
 			[]string{"y", "y2"}},
+		{"keywords match XML's escaped form", "  keywords:\n    - 'powershell \"-nop\"'\n  condition: keywords\n",
+			[]ev{{id: "xml", cols: map[string]string{"winlog.channel": "'Microsoft-Windows-Sysmon/Operational'", "event.code": "'1'", "event.original": `'<Data>powershell &quot;-nop&quot;</Data>'`}},
+				{id: "json", cols: map[string]string{"winlog.channel": "'Microsoft-Windows-Sysmon/Operational'", "event.code": "'1'", "event.original": `'{"x":"powershell "-nop""}'`}},
+				{id: "n", cols: map[string]string{"winlog.channel": "'Microsoft-Windows-Sysmon/Operational'", "event.code": "'1'", "event.original": `'<Data>powershell -nop</Data>'`}}},
+			[]string{"xml", "json"}},
 	})
 }
 

@@ -392,7 +392,15 @@ func (c *ruleCompiler) valueSQL(fm *fieldMatch, target string, v *yaml.Node, src
 		}
 	}
 	if fm.Field == "" && !fm.has("startswith") && !fm.has("endswith") {
-		// A keyword is found anywhere in the event's text.
+		// A keyword is found anywhere in the event's text. Windows XML keeps
+		// its entities in event.original (&quot; for "), so a keyword with
+		// XML's special characters is also looked for in its escaped form.
+		n := len(patterns)
+		for i := 0; i < n; i++ {
+			if esc, ok := xmlEscaped(patterns[i]); ok {
+				patterns = append(patterns, esc)
+			}
+		}
 		for i := range patterns {
 			patterns[i] = wrap(patterns[i], true, true)
 		}
@@ -621,4 +629,21 @@ func (c *ruleCompiler) expand(s string) ([]string, error) {
 		out = next
 	}
 	return out, nil
+}
+
+// xmlEscaped is the pattern with &, <, >, " and ' written as XML entities, and
+// whether that changed anything.
+func xmlEscaped(p []elem) ([]elem, bool) {
+	entities := map[rune]string{'&': "&amp;", '<': "&lt;", '>': "&gt;", '"': "&quot;", '\'': "&apos;"}
+	var out []elem
+	changed := false
+	for _, e := range p {
+		if ent, ok := entities[e.r]; ok && !e.wild {
+			out = append(out, literalPattern(ent)...)
+			changed = true
+			continue
+		}
+		out = append(out, e)
+	}
+	return out, changed
 }
