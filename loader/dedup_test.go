@@ -103,6 +103,13 @@ func TestUnmappedEventsAreCounted(t *testing.T) {
 	if res.sum.Archived != 3 || res.sum.Unmapped != 2 || res.sum.Inputs[0].Unmapped != 2 {
 		t.Fatalf("want 3 archived of which 2 unmapped: %+v", res.sum)
 	}
+	// Loaded again as another file, they are duplicates, not unmapped events.
+	again := filepath.Join(t.TempDir(), "again.ndjson")
+	data, _ := os.ReadFile(p)
+	os.WriteFile(again, append(data, '\n'), 0o600)
+	if res := mustLoad(t, dir, again); res.sum.Duplicates != 3 || res.sum.Unmapped != 0 {
+		t.Errorf("a duplicate is not counted as unmapped: %+v", res.sum)
+	}
 	got := query(t, dir, `SELECT "huntsql.warnings" AS w FROM events ORDER BY "@timestamp"`)
 	want := `{"w":["` + UnmappedNoKind + `"]}` + "\n" + `{"w":["` + UnmappedNoHost + `"]}` + "\n" + `{"w":null}` + "\n"
 	if got != want {

@@ -525,12 +525,13 @@ func (l *load) collect(ctx context.Context, results <-chan result, w *partitionW
 				l.problem(pr)
 			}
 			if r.batch != nil && r.batch.Len > 0 {
-				dups, err := w.add(ctx, r.batch)
+				dups, unmappedDups, err := w.add(ctx, r.batch)
 				if err != nil {
 					return err
 				}
 				st.Archived -= dups
 				st.Duplicates += dups
+				st.Unmapped -= unmappedDups
 			}
 		}
 	}

@@ -103,7 +103,8 @@ func floorDiv(a, b int64) int64 {
 
 // add buffers a batch's rows, leaving out events the archive already holds
 // (unless --keep-duplicates), and returns how many it left out.
-func (w *partitionWriter) add(ctx context.Context, b *rows.Batch) (dups int64, err error) {
+// Of the duplicates, unmapped counts those that were unmapped.
+func (w *partitionWriter) add(ctx context.Context, b *rows.Batch) (dups, unmappedDups int64, err error) {
 	byDay := map[int64][]int{}
 	for i := 0; i < b.Len; i++ {
 		d := floorDiv(b.Time(i), dayMicros)
@@ -112,10 +113,13 @@ func (w *partitionWriter) add(ctx context.Context, b *rows.Batch) (dups int64, e
 			if k, ok := parseKey(s); ok {
 				dup, err := w.dedup.seen(ctx, d, k)
 				if err != nil {
-					return dups, err
+					return dups, unmappedDups, err
 				}
 				if dup {
 					dups++
+					if unmapped(b, i) != "" {
+						unmappedDups++
+					}
 					continue
 				}
 			}
@@ -127,9 +131,9 @@ func (w *partitionWriter) add(ctx context.Context, b *rows.Batch) (dups int64, e
 	}
 	w.bytes += b.Bytes
 	if w.bytes >= w.limit {
-		return dups, w.flush()
+		return dups, unmappedDups, w.flush()
 	}
-	return dups, nil
+	return dups, unmappedDups, nil
 }
 
 // flush turns the buffered rows into one sorted record per date, in date
