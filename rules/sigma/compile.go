@@ -531,7 +531,7 @@ func ruleFor(d *Document) (*rules.Rule, error) {
 	r := &rules.Rule{
 		ID: id, Name: d.Title, Description: desc, Severity: lv.severity, RiskScore: &risk,
 		Tags: slices.Clone(d.Tags), References: slices.Clone(d.References),
-		License: "DRL-1.1", Threat: threats(d.Tags), Source: d.File,
+		License: license(d), Threat: threats(d.Tags), Source: d.File,
 		Origin: &rules.Origin{ID: d.ID, Language: "sigma", Source: d.File, Status: d.Status,
 			Level: d.Level, FalsePositives: slices.Clone(d.FalsePositives)},
 	}
@@ -650,4 +650,13 @@ func (c *ruleCompiler) filterSQL(f *Document, src *Source) (string, error) {
 	}
 	fc := &ruleCompiler{doc: f, opts: c.opts, usedFields: c.usedFields}
 	return fc.condSQL(cond, fs.Searches, fs.Order, src)
+}
+
+// license is the rule's own licence, else SigmaHQ's (the Detection Rule
+// License), under which the public corpus is published.
+func license(d *Document) string {
+	if d.License != "" {
+		return d.License
+	}
+	return "DRL-1.1"
 }

@@ -27,6 +27,7 @@ type Document struct {
 	Date           string
 	Modified       string
 	Level          string
+	License        string
 	References     []string
 	Tags           []string
 	FalsePositives []string
@@ -192,6 +193,8 @@ func parseDocument(file string, n *yaml.Node) (*Document, error) {
 			d.Modified, err = scalar(file, k.Value, v)
 		case "level":
 			d.Level, err = scalar(file, k.Value, v)
+		case "license":
+			d.License, err = scalar(file, k.Value, v)
 		case "references":
 			d.References, err = stringList(file, k.Value, v)
 		case "tags":

@@ -15,12 +15,16 @@ func TOML(c *Compiled) []byte {
 	r := c.Rule
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Converted by huntsql from the Sigma rule %s.\n", c.Doc.File)
+	by := ""
 	if c.Doc.Author != "" {
-		fmt.Fprintf(&b, "# Sigma rule by %s, under the Detection Rule License (DRL) 1.1:\n", oneLine(c.Doc.Author))
-	} else {
-		b.WriteString("# Sigma rule under the Detection Rule License (DRL) 1.1:\n")
+		by = " by " + oneLine(c.Doc.Author)
 	}
-	b.WriteString("# https://github.com/SigmaHQ/Detection-Rule-License\n")
+	if c.Rule.License == "DRL-1.1" {
+		fmt.Fprintf(&b, "# Sigma rule%s, under the Detection Rule License (DRL) 1.1:\n", by)
+		b.WriteString("# https://github.com/SigmaHQ/Detection-Rule-License\n")
+	} else {
+		fmt.Fprintf(&b, "# Sigma rule%s, licence %s.\n", by, oneLine(c.Rule.License))
+	}
 	for _, n := range c.CannotFire {
 		fmt.Fprintf(&b, "# %s\n", n)
 	}
