@@ -147,6 +147,8 @@ var Fields = []Field{
 	{"user.effective.id", String, ""},
 	{"user.effective.name", String, ""},
 	{"user.effective.domain", String, ""},
+	{"user.audit.id", String, "The audit (login) user's id: auditd's auid, which survives su and sudo (auditbeat's field)."},
+	{"user.audit.name", String, "The audit (login) user's name, from an enriched audit log."},
 	{"related.user", StringList, ""},
 	{"related.ip", StringList, ""},
 	{"related.hash", StringList, ""},

@@ -48,6 +48,8 @@ var (
 	cUserName    = schema.MustIndex("user.name")
 	cEffID       = schema.MustIndex("user.effective.id")
 	cEffName     = schema.MustIndex("user.effective.name")
+	cAuditID     = schema.MustIndex("user.audit.id")
+	cAuditName   = schema.MustIndex("user.audit.name")
 	cRelatedUser = schema.MustIndex("related.user")
 	cSourceIP    = schema.MustIndex("source.ip")
 	cFilePath    = schema.MustIndex("file.path")
@@ -351,8 +353,13 @@ func (n *Normalizer) users(b *rows.Batch, r *record) {
 		text(b, cEffName, f.value)
 		add(f.value)
 	}
-	if f, ok := get(r.enriched, "AUID"); ok && number(r.fields, "auid") != "" {
-		add(f.value)
+	// auid 4294967295 (-1) is "unset": no login user (a daemon).
+	if auid := number(r.fields, "auid"); auid != "" && auid != "4294967295" {
+		b.SetString(cAuditID, auid)
+		if f, ok := get(r.enriched, "AUID"); ok {
+			text(b, cAuditName, f.value)
+			add(f.value)
+		}
 	}
 	b.SetList(cRelatedUser, related)
 }
