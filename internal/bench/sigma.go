@@ -71,6 +71,15 @@ type sigmaRun struct {
 	Run      float64                `json:"run_seconds"`            // compile excluded
 	Rules    map[string]*sigmaCount `json:"rules"`
 	Failed   map[string]string      `json:"failed,omitempty"` // rule id → error
+
+	// CPU is the child's user + system time, set by the parent: on a shared
+	// machine wall time grows with the load, CPU time much less.
+	CPU float64 `json:"-"`
+}
+
+// cpuSeconds is a finished child's user + system time.
+func cpuSeconds(ps *os.ProcessState) float64 {
+	return (ps.UserTime() + ps.SystemTime()).Seconds()
 }
 
 type sigmaCount struct {
@@ -137,6 +146,12 @@ func sigmaBench(bin, dir string, n int) error {
 	fmt.Printf("\nSigma: %s over %d events (%d copies of %d generated Sysmon 1 / 4688 events, %d Parquet files), %d cores\n",
 		rulesDir, events, sigmaCopies, n, files, numCPU())
 
+	// What the corpus compiles to, for the checks: each rule's title and the
+	// sources (Sysmon 1, 4688) it has a branch for.
+	info, err := sigmaInfo(rulesDir)
+	if err != nil {
+		return err
+	}
 	type way struct {
 		name string
 		m    measure
@@ -163,11 +178,13 @@ func sigmaBench(bin, dir string, n int) error {
 	if hasFlag(bin, []string{"sigma", "convert", "--help"}, "-o DIR") {
 		out := filepath.Join(dir, "sigma-converted")
 		os.RemoveAll(out)
-		cv, err := timed("huntsql sigma convert", 0, bin, "sigma", "convert", "-q", rulesDir, "-o", out)
+		t0 := time.Now()
+		msg, err := exec.Command(bin, "sigma", "convert", rulesDir, "-o", out).CombinedOutput()
 		if err != nil && !exitCode(err, 4) {
-			return err
+			return fmt.Errorf("huntsql sigma convert: %v\n%s", err, msg)
 		}
-		fmt.Printf("huntsql sigma convert: %d rule files in %.1fs\n", ruleFiles(out), cv.wall.Seconds())
+		lines := strings.Split(strings.TrimSpace(string(msg)), "\n")
+		fmt.Printf("huntsql sigma convert: %d rule files in %.1fs (%s)\n", ruleFiles(out), time.Since(t0).Seconds(), lines[len(lines)-1])
 		m, run, err := cliRun(bin, "huntsql run --rules (converted)", events, plantsPath, "run", "--archive", dst, "-q", "--format", "ndjson", "--rules", out)
 		if err != nil {
 			return err
@@ -181,17 +198,21 @@ func sigmaBench(bin, dir string, n int) error {
 		ways = append(ways, way{"one query per rule (runner)", m, run})
 	}
 
-	fmt.Printf("%-28s %9s %12s %10s %8s %11s %9s %9s\n", "way", "seconds", "events/s", "peak RSS", "rules", "detections", "compile s", "rules s")
+	fmt.Printf("%-32s %9s %12s %9s %14s %10s %7s %11s %9s %9s\n", "way", "seconds", "events/s", "CPU s", "events/CPU s", "peak RSS", "rules", "detections", "compile s", "rules s")
 	for _, w := range ways {
 		dets := 0
 		for _, c := range w.run.Rules {
 			dets += c.Total
 		}
-		fmt.Printf("%-28s %9.2f %12.0f %6.0f MiB %8d %11d %9.2f %9.2f\n", w.name, w.m.wall.Seconds(), w.m.rate(),
-			float64(w.m.maxRSS)/1024, w.run.Compiled, dets, w.run.Compile, w.run.Run)
+		phases := fmt.Sprintf("%9s %9s", "-", "-") // not reported by the CLI
+		if w.run.Run > 0 {
+			phases = fmt.Sprintf("%9.2f %9.2f", w.run.Compile, w.run.Run)
+		}
+		fmt.Printf("%-32s %9.2f %12.0f %9.2f %14.0f %6.0f MiB %7d %11d %s\n", w.name, w.m.wall.Seconds(), w.m.rate(),
+			w.run.CPU, float64(events)/w.run.CPU, float64(w.m.maxRSS)/1024, info.Compiled, dets, phases)
 	}
 	scanRun, perRule := ways[0].run, ways[1].run
-	fmt.Printf("corpus: %s\n", outcomes(scanRun.Outcomes))
+	fmt.Printf("corpus: %s\n", outcomes(info.Outcomes))
 
 	ok := true
 	if diff := compareRuns(scanRun, perRule); len(diff) > 0 {
@@ -201,7 +222,7 @@ func sigmaBench(bin, dir string, n int) error {
 			fmt.Println("  " + d)
 		}
 	} else {
-		fmt.Printf("scan and one query per rule: identical detection counts for all %d rules\n", scanRun.Compiled)
+		fmt.Printf("scan and one query per rule: identical detection counts for all %d rules\n", info.Compiled)
 	}
 	for _, w := range ways {
 		if len(w.run.Failed) > 0 {
@@ -212,7 +233,7 @@ func sigmaBench(bin, dir string, n int) error {
 			}
 		}
 	}
-	if !checkPlanted(scanRun, plantsPath) {
+	if !checkPlanted(scanRun, info, plantsPath) {
 		ok = false
 	}
 	reportOthers(scanRun, plantsPath)
@@ -222,8 +243,11 @@ func sigmaBench(bin, dir string, n int) error {
 	if s.rate() < sigmaGoal {
 		verdict = "NOT met"
 	}
-	fmt.Printf("\ngoal: %d Sigma rules in one scan >= %d events/s on %d cores: %.0f events/s (%.2fx one query per rule, peak RSS %.0f MiB), %s\n",
-		scanRun.Compiled, sigmaGoal, numCPU(), s.rate(), ways[1].m.wall.Seconds()/s.wall.Seconds(), float64(s.maxRSS)/1024, verdict)
+	fmt.Printf("\ngoal: %d Sigma rules in one scan >= %d events/s on %d cores: %.0f events/s (%.2fx one query per rule; %.0f events per CPU second; peak RSS %.0f MiB), %s\n",
+		info.Compiled, sigmaGoal, numCPU(), s.rate(), ways[1].m.wall.Seconds()/s.wall.Seconds(), float64(events)/scanRun.CPU, float64(s.maxRSS)/1024, verdict)
+	if load := loadAverage(); load > float64(numCPU()) {
+		fmt.Printf("note: load average %.1f on %d cores during the run: wall times include waiting for a CPU\n", load, numCPU())
+	}
 	if !ok {
 		return errors.New("sigma: detections are wrong (see above)")
 	}
@@ -315,6 +339,7 @@ func sigmaMeasure(name, mode string, events int, arch, rulesDir, plantsPath stri
 	if err := json.Unmarshal(out, &run); err != nil {
 		return m, nil, fmt.Errorf("%s: read the child's report: %v", name, err)
 	}
+	run.CPU = cpuSeconds(cmd.ProcessState)
 	return m, &run, nil
 }
 
@@ -360,12 +385,7 @@ func sigmaChild(mode string, args []string) error {
 	for _, e := range rep.Entries {
 		run.Outcomes[string(e.Outcome)]++
 	}
-	var cs []*sigma.Compiled
-	for _, c := range compiled {
-		if c.Correlation == nil && c.Rule != nil && !c.Internal {
-			cs = append(cs, c)
-		}
-	}
+	cs := runnable(compiled)
 	run.Compiled = len(cs)
 	run.Compile = time.Since(t0).Seconds()
 
@@ -447,22 +467,27 @@ func sigmaChild(mode string, args []string) error {
 	return json.NewEncoder(os.Stdout).Encode(run)
 }
 
-// compareRuns lists the rules whose detection counts differ.
+// compareRuns lists the rules whose detections differ between two runs (a
+// rule absent from a run's output has none).
 func compareRuns(a, b *sigmaRun) []string {
-	var out []string
-	for _, id := range sortedKeys(a.Rules) {
-		x, y := a.Rules[id], b.Rules[id]
-		if y == nil {
-			out = append(out, id+": missing from one query per rule")
-			continue
-		}
-		if x.Total != y.Total || x.OwnPlanted != y.OwnPlanted || x.OtherPlanted != y.OtherPlanted {
-			out = append(out, fmt.Sprintf("%s (%s): scan %d, one query per rule %d", id, x.Title, x.Total, y.Total))
-		}
+	ids := map[string]bool{}
+	for id := range a.Rules {
+		ids[id] = true
 	}
 	for id := range b.Rules {
-		if a.Rules[id] == nil {
-			out = append(out, id+": missing from scan")
+		ids[id] = true
+	}
+	var out []string
+	for _, id := range sortedKeys(ids) {
+		x, y := a.Rules[id], b.Rules[id]
+		if x == nil {
+			x = &sigmaCount{Title: y.Title}
+		}
+		if y == nil {
+			y = &sigmaCount{}
+		}
+		if x.Total != y.Total || x.OwnPlanted != y.OwnPlanted || x.OtherPlanted != y.OtherPlanted {
+			out = append(out, fmt.Sprintf("%s (%s): scan %d detections, one query per rule %d", id, x.Title, x.Total, y.Total))
 		}
 	}
 	return out
@@ -473,7 +498,7 @@ var sigmaSource = map[string]string{gen.SourceSysmon: "sysmon_1", gen.SourceSecu
 
 // checkPlanted checks that each rule detects exactly the events planted for
 // it (that its logsource's branches can see) in every copy.
-func checkPlanted(run *sigmaRun, plantsPath string) bool {
+func checkPlanted(run, info *sigmaRun, plantsPath string) bool {
 	ps, _, err := readPlants(plantsPath)
 	if err != nil {
 		fmt.Println("planted events:", err)
@@ -483,7 +508,7 @@ func checkPlanted(run *sigmaRun, plantsPath string) bool {
 	titles := map[string]string{}
 	for _, p := range ps {
 		titles[p.Rule] = p.Title
-		if c := run.Rules[p.Rule]; c != nil && slices.Contains(c.Sources, sigmaSource[p.Source]) {
+		if c := info.Rules[p.Rule]; c != nil && slices.Contains(c.Sources, sigmaSource[p.Source]) {
 			want[p.Rule] += sigmaCopies
 		} else if _, ok := want[p.Rule]; !ok {
 			want[p.Rule] = 0
@@ -493,12 +518,16 @@ func checkPlanted(run *sigmaRun, plantsPath string) bool {
 	var lines []string
 	for _, id := range sortedKeys(want) {
 		c := run.Rules[id]
+		got := 0
+		if c != nil {
+			got = c.OwnPlanted
+		}
 		switch {
-		case c == nil:
+		case info.Rules[id] == nil:
 			lines = append(lines, fmt.Sprintf("  %s (%s): not compiled", id, titles[id]))
 			ok = false
-		case c.OwnPlanted != want[id]:
-			lines = append(lines, fmt.Sprintf("  %s (%s): %d of %d planted events detected", id, titles[id], c.OwnPlanted, want[id]))
+		case got != want[id]:
+			lines = append(lines, fmt.Sprintf("  %s (%s): %d of %d planted events detected", id, titles[id], got, want[id]))
 			ok = false
 		}
 	}
@@ -661,5 +690,52 @@ func cliRun(bin, name string, events int, plantsPath string, args ...string) (me
 	if err != nil {
 		run.Failed["(see stderr)"] = "some rules failed"
 	}
+	run.CPU = cpuSeconds(cmd.ProcessState)
 	return m, run, derr
+}
+
+// loadAverage is the machine's one-minute load average (0 if unknown).
+func loadAverage() float64 {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0
+	}
+	var l float64
+	fmt.Sscan(string(b), &l)
+	return l
+}
+
+// sigmaInfo compiles the corpus as the runs do and returns, per rule, its
+// title and the sources it has a branch for (no detections).
+func sigmaInfo(rulesDir string) (*sigmaRun, error) {
+	t0 := time.Now()
+	compiled, rep, err := sigma.CompileDir([]string{rulesDir}, sigma.Options{})
+	if err != nil {
+		return nil, err
+	}
+	info := &sigmaRun{Outcomes: map[string]int{}, Rules: map[string]*sigmaCount{}}
+	for _, e := range rep.Entries {
+		info.Outcomes[string(e.Outcome)]++
+	}
+	for _, c := range runnable(compiled) {
+		sc := &sigmaCount{Title: c.Doc.Title, File: filepath.Base(c.Doc.File)}
+		for _, b := range c.Branches {
+			sc.Sources = append(sc.Sources, b.Source)
+		}
+		info.Rules[c.Rule.ID] = sc
+	}
+	info.Compiled = len(info.Rules)
+	info.Compile = time.Since(t0).Seconds()
+	return info, nil
+}
+
+// runnable are the compiled rules a run evaluates on their own.
+func runnable(compiled []*sigma.Compiled) []*sigma.Compiled {
+	var cs []*sigma.Compiled
+	for _, c := range compiled {
+		if c.Correlation == nil && c.Rule != nil && !c.Internal {
+			cs = append(cs, c)
+		}
+	}
+	return cs
 }
