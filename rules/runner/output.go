@@ -51,7 +51,7 @@ var Formats = []Format{
 	{Name: Table, Help: "one line per detection, fitted to the terminal", Located: true, render: writeLines},
 	{Name: Vertical, Help: "each detection as a block of field/value lines", render: writeVertical},
 	{Name: CSV, Help: "one row per detection, one column per field (the union over the rules)", render: writeCSV},
-	{Name: Timeline, Help: "CSV sorted by time: timestamp, host, channel, event code, severity, rule, ATT&CK, details, source", Located: true, render: writeTimelineCSV},
+	{Name: Timeline, Help: "CSV sorted by time, fixed columns first (below); opens in Timeline Explorer", Located: true, render: writeTimelineCSV},
 	{Name: TimelineJSONL, Help: "the timeline as JSON lines", Located: true, render: writeTimelineJSONL},
 	{Name: Parquet, Help: "the saved-detections schema, for notebooks (needs -o FILE)", FileOnly: true},
 }
