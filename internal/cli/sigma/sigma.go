@@ -280,11 +280,14 @@ func coverage(ctx context.Context, f *cmdutil.Factory, o *CoverageOptions) error
 	}
 	type row struct{ compiled, cannot, unsupported, skipped, failed, canFire int }
 	rows := map[string]*row{}
-	reasons := map[string]int{}
+	reasons := map[string]map[string]int{} // logsource -> reason -> rules
 	for _, e := range rep.Entries {
 		ls := e.Logsource.String()
 		if e.Kind == "correlation" {
 			ls = "(correlation)"
+		}
+		if reasons[ls] == nil {
+			reasons[ls] = map[string]int{}
 		}
 		r := rows[ls]
 		if r == nil {
@@ -294,7 +297,7 @@ func coverage(ctx context.Context, f *cmdutil.Factory, o *CoverageOptions) error
 		outcome := e.Outcome
 		if outcome == sigma.OutcomeCompiled && e.Compiled != nil && lintErrs[e.Compiled.Rule.ID] != nil {
 			outcome = sigma.OutcomeFailed
-			reasons["failed: compiled query does not prepare"]++
+			reasons[ls]["failed: compiled query does not prepare"]++
 		}
 		switch outcome {
 		case sigma.OutcomeCompiled:
@@ -313,14 +316,14 @@ func coverage(ctx context.Context, f *cmdutil.Factory, o *CoverageOptions) error
 		}
 		if outcome != sigma.OutcomeCompiled && outcome != sigma.OutcomeFailed {
 			for _, reason := range e.Reasons {
-				reasons[string(outcome)+": "+generalReason(reason)]++
+				reasons[ls][string(outcome)+": "+generalReason(reason)]++
 			}
 		} else if outcome == sigma.OutcomeFailed && len(e.Reasons) > 0 {
-			reasons["failed: "+generalReason(e.Reasons[0])]++
+			reasons[ls]["failed: "+generalReason(e.Reasons[0])]++
 		}
 		if outcome == sigma.OutcomeCompiled {
 			for _, reason := range e.Reasons {
-				reasons["compiled, but "+generalReason(reason)]++
+				reasons[ls]["compiled, but "+generalReason(reason)]++
 			}
 		}
 	}
@@ -357,21 +360,30 @@ func coverage(ctx context.Context, f *cmdutil.Factory, o *CoverageOptions) error
 	if err := set.Write(f.IO.Out, results.Table, 60); err != nil {
 		return err
 	}
-	var rs []string
-	for k := range reasons {
-		rs = append(rs, k)
-	}
-	sort.Slice(rs, func(i, j int) bool {
-		if reasons[rs[i]] != reasons[rs[j]] {
-			return reasons[rs[i]] > reasons[rs[j]]
+	// The reasons, per logsource, most frequent first.
+	heading := false
+	for _, ls := range keys {
+		var rs []string
+		for k := range reasons[ls] {
+			rs = append(rs, k)
 		}
-		return rs[i] < rs[j]
-	})
-	if len(rs) > 0 {
-		fmt.Fprintln(f.IO.Out, "\nreasons (rules):")
-	}
-	for _, k := range rs {
-		fmt.Fprintf(f.IO.Out, "%6d  %s\n", reasons[k], k)
+		if len(rs) == 0 {
+			continue
+		}
+		if !heading {
+			fmt.Fprintln(f.IO.Out, "\nreasons (rules), per logsource:")
+			heading = true
+		}
+		sort.Slice(rs, func(i, j int) bool {
+			if reasons[ls][rs[i]] != reasons[ls][rs[j]] {
+				return reasons[ls][rs[i]] > reasons[ls][rs[j]]
+			}
+			return rs[i] < rs[j]
+		})
+		fmt.Fprintf(f.IO.Out, "%s\n", ls)
+		for _, k := range rs {
+			fmt.Fprintf(f.IO.Out, "%6d  %s\n", reasons[ls][k], k)
+		}
 	}
 	if present != nil {
 		var names []string
