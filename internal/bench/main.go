@@ -211,6 +211,9 @@ func copyFile(src, dst string, tail []byte) error {
 // mapping to ECS, on one goroutine) with encoding/xml merely tokenizing the
 // same stream, then loads the corpus end to end.
 func windowsXML(bin, dir string, n int) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil { // -suite xml from a fresh clone
+		return err
+	}
 	path := filepath.Join(dir, fmt.Sprintf("win4688-%d.xml", n))
 	if _, err := os.Stat(path); err != nil {
 		f, err := os.Create(path + ".tmp")
