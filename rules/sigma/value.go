@@ -199,6 +199,13 @@ func (c *ruleCompiler) matchSQL(fm *fieldMatch, src *Source) (string, error) {
 		if v.Kind != yaml.ScalarNode {
 			return "", &Error{File: c.doc.File, Line: v.Line, Msg: fmt.Sprintf("%s: a value must be a single text, number, boolean or null", fieldLabel(fm))}
 		}
+		if fm.has("neq") && v.Tag != "!!null" && len(fm.Mods) == 1 {
+			if _, err := strconv.ParseFloat(v.Value, 64); err == nil && v.Tag != "!!str" {
+				// A number: numeric inequality, as pySigma's neq.
+				preds = append(preds, fmt.Sprintf("TRY_CAST(%s AS DOUBLE) <> %s", target, v.Value))
+				continue
+			}
+		}
 		ps, err := c.valueSQL(fm, target, v, src)
 		if err != nil {
 			return "", err
