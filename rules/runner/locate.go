@@ -117,7 +117,9 @@ func lookup(ctx context.Context, eng *engine.Engine, want map[ref]bool) (map[ref
 	for r := range want {
 		all = append(all, r)
 	}
-	slices.SortFunc(all, func(a, b ref) int { return cmp.Or(strings.Compare(a.sha256, b.sha256), cmp.Compare(a.offset, b.offset)) })
+	slices.SortFunc(all, func(a, b ref) int {
+		return cmp.Or(strings.Compare(a.sha256, b.sha256), cmp.Compare(a.offset, b.offset))
+	})
 	found := make(map[ref]located, len(all))
 	for len(all) > 0 {
 		batch := all[:min(len(all), lookupBatch)]
