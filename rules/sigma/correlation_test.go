@@ -268,3 +268,50 @@ correlation:
 		}
 	}
 }
+
+func TestSelect(t *testing.T) {
+	docs, err := ParseFile("s.yml", []byte(strings.Replace(baseRules, "level: low", "level: low\nstatus: stable", 1)+`---
+title: c
+id: 00000000-0000-0000-0000-0000000000ca
+status: test
+level: high
+correlation:
+  type: event_count
+  rules: [rule_b]
+  timespan: 1h
+  generate: true
+  condition: {gte: 2}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, _ := CompileSet(docs, Options{})
+	titles := func(cs []*Compiled) (out []string) {
+		for _, c := range cs {
+			s := c.Doc.Title
+			if c.Internal {
+				s += " (internal)"
+			}
+			out = append(out, s)
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		statuses []string
+		min      string
+		want     []string
+	}{
+		{nil, "", []string{"A", "B", "c"}},
+		{[]string{"stable"}, "", []string{"A"}},
+		{nil, "high", []string{"B (internal)", "c"}},
+		{[]string{"test"}, "critical", nil},
+	} {
+		got, err := Select(cs, tc.statuses, tc.min)
+		if err != nil || !slices.Equal(titles(got), tc.want) {
+			t.Errorf("%v %q: %v %v, want %v", tc.statuses, tc.min, titles(got), err, tc.want)
+		}
+	}
+	if _, err := Select(cs, nil, "urgent"); err == nil {
+		t.Error("bad level accepted")
+	}
+}

@@ -254,3 +254,61 @@ func Rules(cs []*Compiled) []*rules.Rule {
 	}
 	return out
 }
+
+// Select keeps the compiled rules whose status is one of statuses (all when
+// empty) and whose level is at least minLevel (all when empty), as
+// `run --sigma-status stable,test --min-level high` asks. A kept correlation
+// keeps the rules it uses; those not selected themselves become Internal (they
+// feed it and report nothing). The result keeps the input order.
+func Select(cs []*Compiled, statuses []string, minLevel string) ([]*Compiled, error) {
+	min := -1
+	if minLevel != "" {
+		if min = LevelRank(minLevel); min < 0 {
+			return nil, fmt.Errorf("level %q: must be informational, low, medium, high or critical", minLevel)
+		}
+	}
+	picked := map[*Compiled]bool{}
+	for _, c := range cs {
+		status := strings.ToLower(c.Doc.Status)
+		if len(statuses) > 0 && !slices.ContainsFunc(statuses, func(s string) bool { return strings.EqualFold(strings.TrimSpace(s), status) }) {
+			continue
+		}
+		level := c.Doc.Level
+		if level == "" {
+			level = "medium"
+		}
+		if LevelRank(level) < min {
+			continue
+		}
+		picked[c] = true
+	}
+	needed := map[*Compiled]bool{}
+	var need func(c *Compiled)
+	need = func(c *Compiled) {
+		if needed[c] {
+			return
+		}
+		needed[c] = true
+		if c.Correlation != nil {
+			for _, in := range c.Correlation.Inputs {
+				need(in)
+			}
+		}
+	}
+	for c := range picked {
+		need(c)
+	}
+	var out []*Compiled
+	for _, c := range cs {
+		if !needed[c] {
+			continue
+		}
+		if !picked[c] && !c.Internal {
+			cp := *c
+			cp.Internal = true
+			c = &cp
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
