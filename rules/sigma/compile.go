@@ -36,7 +36,8 @@ type Compiled struct {
 	// rule when it matches a branch.
 	Branches []Branch
 	// Columns are the detection's columns (name, SQL over View) for one
-	// matching event; "huntsql.evidence" is the last.
+	// matching event; "huntsql.evidence" is the last. For a correlation they
+	// describe its final SELECT (over its spans s and input rows i).
 	Columns []Column
 	// OrderBy is the total order of the detections.
 	OrderBy string
