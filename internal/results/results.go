@@ -27,8 +27,16 @@ const (
 	Markdown = "markdown"
 )
 
-// Formats lists the text formats Write accepts.
+// Formats lists the text formats Write accepts (query, shell and pivot; the
+// detection formats of run are rules/runner.Formats).
 var Formats = []string{Table, CSV, JSON, NDJSON, Markdown}
+
+// Parquet is the one query format written by DuckDB itself (COPY … TO), not
+// by Write: it needs a file.
+const Parquet = "parquet"
+
+// QueryFormats are the formats `huntsql query` writes: Formats and Parquet.
+var QueryFormats = append(append([]string{}, Formats...), Parquet)
 
 // Set is a fully read result.
 type Set struct {

@@ -18,9 +18,6 @@ import (
 	"huntsql/internal/results"
 )
 
-// Parquet is the one format written by DuckDB itself.
-const Parquet = "parquet"
-
 // Options are the flags and arguments of `huntsql query`.
 type Options struct {
 	Factory  *cmdutil.Factory
@@ -41,7 +38,7 @@ const terminalRows = 40
 // NewCmdQuery returns the query command; runF replaces the run step in tests.
 func NewCmdQuery(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
 	opts := &Options{Factory: f}
-	formats := append(slices.Clone(results.Formats), Parquet)
+	formats := results.QueryFormats
 	cmd := &cobra.Command{
 		Use:   "query [flags] [SQL | -f FILE | - ]",
 		Short: "Run one SQL statement over the archive",
@@ -79,7 +76,7 @@ under "huntsql run".`),
 			if !slices.Contains(formats, opts.Format) {
 				return cmdutil.Usagef("--format must be one of %s", strings.Join(formats, ", "))
 			}
-			if opts.Format == Parquet && opts.Output == "" {
+			if opts.Format == results.Parquet && opts.Output == "" {
 				return cmdutil.Usagef("--format parquet needs -o FILE")
 			}
 			if f.IO.IsStdoutTTY() && opts.Output == "" && !cmd.Flags().Changed("format") {
@@ -146,7 +143,7 @@ func Run(ctx context.Context, opts *Options) error {
 	if len(stmts) == 0 {
 		return cmdutil.Usagef("no SQL statement to run (only comments or semicolons)")
 	}
-	if opts.Format == Parquet {
+	if opts.Format == results.Parquet {
 		if len(stmts) > 1 {
 			return cmdutil.Usagef("%d statements given, but --format parquet writes one query's result: give one statement", len(stmts))
 		}
