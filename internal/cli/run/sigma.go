@@ -3,7 +3,6 @@ package run
 import (
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -52,17 +51,22 @@ func (s *SigmaOptions) compile(w io.Writer, quiet bool) (out []*rules.Rule, fail
 	if err != nil {
 		return nil, 0, err
 	}
-	minRank := sigma.LevelRank(s.MinLevel)
+	// Select keeps the rules a selected correlation uses (as internal rules).
+	selected, err := sigma.Select(cs, s.Status, s.MinLevel)
+	if err != nil {
+		return nil, 0, cmdutil.Usagef("%v", err)
+	}
 	filtered := 0
 	for _, c := range cs {
+		if !c.Internal {
+			filtered++
+		}
+	}
+	for _, c := range selected {
 		if c.Internal {
 			continue // lives on inside the correlations that use it
 		}
-		if len(s.Status) > 0 && !slices.Contains(s.Status, strings.ToLower(c.Doc.Status)) ||
-			minRank > 0 && sigma.LevelRank(c.Doc.Level) < minRank {
-			filtered++
-			continue
-		}
+		filtered--
 		c.Rule.Plan = c.Plan()
 		out = append(out, c.Rule)
 	}
