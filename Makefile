@@ -30,14 +30,14 @@ test: build ## run every test, slow reliability tests included (UPDATE_GOLDEN=1 
 	$(BIN) rules lint
 	$(BIN) rules test --fixtures fixtures/rules
 
-demo: build ## load the bundled sample logs, run every rule: a timeline file, the detections, the summary
+demo: build ## load the bundled sample logs, run every rule and a few Sigma rules: a timeline file, the detections, the summary
 	rm -rf $(DEMO)
-	$(BIN) load --archive $(DEMO)/archive fixtures/demo
+	$(BIN) load --archive $(DEMO)/archive fixtures/demo fixtures/sigma/events
 	$(BIN) query --archive $(DEMO)/archive \
 	  'SELECT "host.name", "host.os.type", count(*) AS events, min("@timestamp") AS first, max("@timestamp") AS last FROM events GROUP BY ALL ORDER BY ALL'
-	$(BIN) run --archive $(DEMO)/archive -q --format timeline -o $(DEMO)/timeline.csv
+	$(BIN) run --archive $(DEMO)/archive --sigma fixtures/sigma/rules -q --format timeline -o $(DEMO)/timeline.csv
 	@echo "timeline: $(DEMO)/timeline.csv"
-	$(BIN) run --archive $(DEMO)/archive --format table --summary
+	$(BIN) run --archive $(DEMO)/archive --sigma fixtures/sigma/rules --format table --summary
 
 bench: build ## benchmarks with ratios vs DuckDB and encoding/xml (BENCH_EVENTS=1000000)
 	$(GO) run -tags $(TAGS) ./internal/bench -bin $(BIN) -events $(BENCH_EVENTS) -dir .bench -suite $(BENCH_SUITE)

@@ -12,7 +12,6 @@ import (
 	"huntsql/internal/archive"
 	"huntsql/internal/cli/cmdutil"
 	"huntsql/internal/engine"
-	"huntsql/rules"
 	"huntsql/rules/runner"
 )
 
@@ -155,20 +154,24 @@ func Run(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return cmdutil.Usagef("%v", err)
 	}
-	var selected []*rules.Rule
-	broken := 0
-	if len(opts.Sigma.Paths) == 0 || len(opts.RuleDirs) > 0 || len(opts.RuleIDs) > 0 {
-		if selected, broken, err = f.LoadRules(opts.RuleDirs, opts.RuleIDs); err != nil {
-			return err
-		}
+	// --sigma adds compiled Sigma rules, as --rules adds folders of TOML
+	// rules; --rule selects among them all.
+	set, err := f.RuleSet(opts.RuleDirs)
+	if err != nil {
+		return err
 	}
+	broken := len(set.Broken)
 	if len(opts.Sigma.Paths) > 0 {
 		sig, failed, err := opts.Sigma.compile(errOut, opts.Quiet)
 		if err != nil {
 			return err
 		}
-		selected = append(selected, sig...)
+		set.Rules = append(set.Rules, sig...)
 		broken += failed
+	}
+	selected, err := set.Select(opts.RuleIDs)
+	if err != nil {
+		return cmdutil.Usagef("%v", err)
 	}
 	// Rules run sandboxed: they read the archive's events and nothing else.
 	eng, err := f.OpenViews(ctx, rng, true)

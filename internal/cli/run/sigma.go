@@ -22,7 +22,7 @@ type SigmaOptions struct {
 }
 
 func (s *SigmaOptions) add(cmd *cobra.Command) {
-	cmd.Flags().StringArrayVar(&s.Paths, "sigma", nil, "compile and run the Sigma rules of this file or folder (repeatable); without --rules or --rule, only they run")
+	cmd.Flags().StringArrayVar(&s.Paths, "sigma", nil, "add the Sigma rules of this file or folder, compiled (repeatable); --rule ID selects among all rules")
 	cmd.Flags().StringSliceVar(&s.Status, "sigma-status", nil, "run only Sigma rules of these statuses (stable, test, experimental, …; default: all but deprecated and unsupported)")
 	cmd.Flags().StringVar(&s.MinLevel, "min-level", "", "run only Sigma rules of this level or above (informational, low, medium, high, critical)")
 	s.Flags.Add(cmd)
