@@ -13,7 +13,7 @@ const (
 	ExitOK      = 0 // success
 	ExitFailure = 1 // the command failed; nothing was committed
 	ExitUsage   = 2 // bad flags or arguments
-	ExitPartial = 3 // done, but some records or inputs were rejected (load)
+	ExitPartial = 3 // done, but some records or inputs were rejected, or events unmapped (load)
 	ExitRules   = 4 // some rules failed (run, rules lint, rules test); the others ran
 	ExitFound   = 5 // detections found, with --fail-on-detections (run)
 )
@@ -25,7 +25,8 @@ Exit codes:
   1  failure: the command did not complete (nothing is committed)
   2  usage error: bad flags or arguments
   3  completed with rejects: some records or inputs could not be loaded
-     (they are listed on stderr and kept under ARCHIVE/_rejects/)
+     (they are listed on stderr and kept under ARCHIVE/_rejects/), or some
+     events were archived without a host or kind, so rules cannot see them
   4  some rules failed (an SQL error, a failed rule test); the others ran
   5  detections found, when run is given --fail-on-detections`)
 
