@@ -45,9 +45,11 @@ func main() {
 		err = evtxBench(*bin, *dir)
 	case "sigma":
 		err = sigmaBench(*bin, *dir, *events)
+	case "formats":
+		err = formatsBench(*bin, *dir, *events/5)
 	default:
 		if err = run(*bin, *events, *dir); err == nil {
-			err = evtxAfter(windowsXML(*bin, *dir, *events/5), *bin, *dir)
+			err = formatsAfter(evtxAfter(windowsXML(*bin, *dir, *events/5), *bin, *dir), *bin, *dir, *events/5)
 		}
 		if err == nil {
 			err = thenSigma(rulesBench(*bin, *dir, *events), *bin, *dir, *events)
