@@ -44,7 +44,10 @@ bench: build ## benchmarks with ratios vs DuckDB and encoding/xml (BENCH_EVENTS=
 
 fuzz: ## run each fuzz target for FUZZTIME (default 30s); FUZZFLAGS=-parallel=1 to keep a core free
 	@set -e; for t in loader/ecs:FuzzSplitter loader/ecs:FuzzNormalize loader/winxml:FuzzSplitter \
-	    loader/winxml:FuzzParseEvent loader/evtx:FuzzChunk loader/timestamp:FuzzTimestamp rules:FuzzParse rules/sigma:FuzzParse rules/sigma:FuzzCondition; do \
+	    loader/winxml:FuzzParseEvent loader/evtx:FuzzChunk loader/format:FuzzFirstJSONKeys \
+	    loader/winjson:FuzzEVTXSplitter loader/winjson:FuzzEVTXJSON loader/wintext:FuzzSplitter loader/wintext:FuzzParse \
+	    loader/auditd:FuzzSplitter loader/auditd:FuzzParse loader/winevent:FuzzSysmonEvent \
+	    loader/timestamp:FuzzTimestamp rules:FuzzParse rules/sigma:FuzzParse rules/sigma:FuzzCondition; do \
 	  pkg=$${t%%:*}; name=$${t##*:}; echo "== $$name ($$pkg), $(FUZZTIME)"; \
 	  $(GO) test -tags $(TAGS) -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) $(FUZZFLAGS) ./$$pkg; \
 	done
