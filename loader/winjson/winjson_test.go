@@ -19,6 +19,7 @@ import (
 	"huntsql/loader/format"
 	"huntsql/loader/rows"
 	"huntsql/loader/winevent"
+	"huntsql/loader/wintext"
 	"huntsql/loader/winxml"
 	schema "huntsql/sql"
 )
@@ -396,6 +397,7 @@ func TestCrossRoute(t *testing.T) {
 				{"winlogbeat", WinlogbeatJSON, "ecs/winlogbeat-4688.ndjson", opts},
 				{"NXLog", FlatJSON, "winjson/nxlog.ndjson", opts},
 				{"OTRF", FlatJSON, "winjson/otrf-mordor.ndjson", opts},
+				{"Splunk classic text", wintext.Format, "wintext/cross-route-4688.txt", opts},
 			},
 			want: row{"process.name": "python.exe", "process.parent.name": "cmd.exe", "process.pid": "6700",
 				"process.parent.pid": "3700", "user.name": "alice", "event.action": "created-process", "event.outcome": "success", "host.name": "WS1.corp.example"},
@@ -411,6 +413,7 @@ func TestCrossRoute(t *testing.T) {
 				{"winlogbeat, sysmon module", WinlogbeatJSON, "winjson/winlogbeat-sysmon-1-module.ndjson", opts},
 				{"NXLog", FlatJSON, "winjson/nxlog.ndjson", opts},
 				{"OTRF", FlatJSON, "winjson/otrf-mordor.ndjson", opts},
+				{"Splunk classic text", wintext.Format, "wintext/twin-sysmon-1.txt", opts},
 			},
 			want: row{"event.code": "1", "host.name": "WS1.corp.example", "process.name": "python.exe",
 				"process.entity_id": "{6F9463F8-8DA1-606A-852E-000000001800}", "process.parent.name": "cmd.exe",
