@@ -10,16 +10,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"testing/iotest"
-	"time"
 
-	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"huntsql/internal/golden"
 	"huntsql/loader/format"
+	"huntsql/loader/format/formattest"
 	"huntsql/loader/rows"
-	schema "huntsql/sql"
 )
 
 const fixtures = "../../fixtures/auditd"
@@ -33,89 +29,17 @@ func readFixture(t testing.TB, name string) []byte {
 	return b
 }
 
-// loaded is what a format makes of an input: its rows (in input order) and
-// its rejects.
-type loaded struct {
-	rows    []map[string]any
-	order   [][]string // column names of each row, in schema order
-	rejects []format.Reject
-	records int
-}
+type loaded = formattest.Loaded
 
-// load runs a format's splitter and normalizer over in, as the loader does,
-// checking that every record is a row or a reject.
 func load(t testing.TB, f *format.Format, in []byte, opts format.Options) loaded {
 	t.Helper()
-	sp := f.NewSplitter(bufioReader(in), opts)
-	n := f.NewNormalizer(opts)
-	b := rows.NewBatch(8)
-	var out loaded
-	for {
-		raw, err := sp.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		out.records++
-		before := b.Len
-		n.Normalize(&raw, &rows.Source{File: "in"}, b, func(r format.Reject) { out.rejects = append(out.rejects, r) })
-		if b.Len-before+len(out.rejects) > out.records || b.Len+len(out.rejects) != out.records {
-			t.Fatalf("record %d at line %d gave %d rows and %d rejects in all", out.records, raw.Line, b.Len, len(out.rejects))
-		}
-	}
-	if err := sp.ReadErr(); err != nil {
-		t.Fatal(err)
-	}
-	out.rows, out.order = rowsOf(t, b)
-	return out
+	return formattest.Load(t, f, in, opts)
 }
 
-// rowsOf renders a batch's rows as column → value, NULL columns left out.
-func rowsOf(t testing.TB, b *rows.Batch) ([]map[string]any, [][]string) {
-	seg := rows.Segment{B: b}
-	refs := make([]rows.Ref, b.Len)
-	for i := range b.Len {
-		seg.Rows = append(seg.Rows, i)
-		refs[i] = rows.Ref{S: 0, R: int32(i)}
-	}
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	defer mem.AssertSize(t, 0)
-	rec := rows.Record(mem, []rows.Segment{seg}, refs)
-	defer rec.Release()
-	out := make([]map[string]any, b.Len)
-	order := make([][]string, b.Len)
-	for i := range out {
-		out[i] = map[string]any{}
-		for ci, f := range schema.Fields {
-			col := rec.Column(ci)
-			if col.IsNull(i) {
-				continue
-			}
-			v := col.GetOneForMarshal(i)
-			if f.Kind == schema.Time {
-				v = time.UnixMicro(int64(col.(*array.Timestamp).Value(i))).UTC().Format(time.RFC3339Nano)
-			}
-			out[i][f.Name] = v
-			order[i] = append(order[i], f.Name)
-		}
-	}
-	return out, order
-}
-
-// golden renders rows and rejects for a golden file; event.original is
+// render renders rows and rejects for a golden file; event.original is
 // checked against the input instead (it is the event's lines, exactly).
-func (l loaded) golden(t testing.TB, in []byte) []byte {
-	var buf bytes.Buffer
-	buf.WriteString("# rejects\n")
-	for _, r := range l.rejects {
-		fmt.Fprintf(&buf, "%d@%d: %s: %.60q\n", r.Line, r.Offset, r.Reason, r.Data)
-	}
-	buf.WriteString("# rows\n")
-	for i, row := range l.rows {
-		off := row[schema.SourceOffset].(int64)
-		orig := row[schema.Original].(string)
+func render(t testing.TB, l loaded, in []byte) []byte {
+	return l.Golden(t, func(i int, off int64, orig string) {
 		// The event's first line is at its offset; its other lines are lines
 		// of the input (they may interleave with other events').
 		lines := strings.Split(orig, "\n")
@@ -127,33 +51,10 @@ func (l loaded) golden(t testing.TB, in []byte) []byte {
 				t.Errorf("row %d: line %.60q is not a line of the input", i, l)
 			}
 		}
-		buf.WriteByte('{')
-		first := true
-		for _, name := range l.order[i] {
-			if name == schema.Original {
-				continue
-			}
-			if !first {
-				buf.WriteByte(',')
-			}
-			first = false
-			k, _ := json.Marshal(name)
-			v, err := json.Marshal(row[name])
-			if err != nil {
-				t.Fatal(err)
-			}
-			buf.Write(k)
-			buf.WriteByte(':')
-			buf.Write(v)
-		}
-		buf.WriteString("}\n")
-	}
-	return buf.Bytes()
+	})
 }
 
-func bufioReader(b []byte) *bufio.Reader {
-	return bufio.NewReader(iotest.HalfReader(bytes.NewReader(b)))
-}
+func bufioReader(b []byte) *bufio.Reader { return formattest.Reader(b) }
 
 func TestFixturesGolden(t *testing.T) {
 	files, _ := filepath.Glob(filepath.Join(fixtures, "*.log"))
@@ -168,7 +69,7 @@ func TestFixturesGolden(t *testing.T) {
 				t.Fatalf("Sniff(%s) is not Certain", name)
 			}
 			got := load(t, Format, in, format.Options{})
-			golden.Check(t, filepath.Join("testdata", "golden", name), got.golden(t, in))
+			golden.Check(t, filepath.Join("testdata", "golden", name), render(t, got, in))
 		})
 	}
 }
@@ -192,7 +93,7 @@ func TestSniff(t *testing.T) {
 func TestExecEvent(t *testing.T) {
 	got := load(t, Format, readFixture(t, "exec-raw.log"), format.Options{})
 	byPID := map[int64]map[string]any{}
-	for _, r := range got.rows {
+	for _, r := range got.Rows {
 		if pid, ok := r["process.pid"].(int64); ok {
 			byPID[pid] = r
 		}
@@ -230,12 +131,12 @@ func TestSocketAddresses(t *testing.T) {
 		{"process.name": "sshd", "source.ip": "198.51.100.23", "source.port": int64(50514), "network.type": "ipv4", "destination.ip": nil},
 		{"process.name": "ssh", "destination.ip": "2001:db8::22", "destination.port": int64(22), "network.type": "ipv6"},
 	}
-	if len(got.rows) != len(want) {
-		t.Fatalf("%d rows, rejects %v", len(got.rows), got.rejects)
+	if len(got.Rows) != len(want) {
+		t.Fatalf("%d rows, rejects %v", len(got.Rows), got.Rejects)
 	}
 	for i, fields := range want {
 		for name, v := range fields {
-			g, _ := json.Marshal(got.rows[i][name])
+			g, _ := json.Marshal(got.Rows[i][name])
 			w, _ := json.Marshal(v)
 			if !bytes.Equal(g, w) {
 				t.Errorf("row %d %s = %s, want %s", i, name, g, w)
@@ -247,12 +148,12 @@ func TestSocketAddresses(t *testing.T) {
 // Two hosts forwarding to one log may share a stamp: node= keeps them apart.
 func TestNodesAreSeparateEvents(t *testing.T) {
 	got := load(t, Format, readFixture(t, "remote-node.log"), format.Options{})
-	if len(got.rows) != 2 || len(got.rejects) != 0 {
-		t.Fatalf("%d rows, rejects %v", len(got.rows), got.rejects)
+	if len(got.Rows) != 2 || len(got.Rejects) != 0 {
+		t.Fatalf("%d rows, rejects %v", len(got.Rows), got.Rejects)
 	}
 	for i, want := range [][2]string{{"web-01", "whoami"}, {"db-02", "uptime"}} {
-		if got.rows[i]["host.name"] != want[0] || got.rows[i]["process.name"] != want[1] {
-			t.Errorf("row %d: host %v process %v, want %v", i, got.rows[i]["host.name"], got.rows[i]["process.name"], want)
+		if got.Rows[i]["host.name"] != want[0] || got.Rows[i]["process.name"] != want[1] {
+			t.Errorf("row %d: host %v process %v, want %v", i, got.Rows[i]["host.name"], got.Rows[i]["process.name"], want)
 		}
 	}
 }

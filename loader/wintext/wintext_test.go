@@ -13,11 +13,10 @@ import (
 	"testing/iotest"
 	"time"
 
-	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"huntsql/internal/golden"
 	"huntsql/loader/format"
+	"huntsql/loader/format/formattest"
 	"huntsql/loader/rows"
 	"huntsql/loader/winevent"
 	"huntsql/loader/winxml"
@@ -35,114 +34,21 @@ func readFixture(t testing.TB, name string) []byte {
 	return b
 }
 
-// loaded is what a format makes of an input: its rows (in input order) and
-// its rejects.
-type loaded struct {
-	rows    []map[string]any
-	order   [][]string // column names of each row, in schema order
-	rejects []format.Reject
-	records int
-}
+type loaded = formattest.Loaded
 
-// load runs a format's splitter and normalizer over in, as the loader does,
-// checking that every record is a row or a reject.
 func load(t testing.TB, f *format.Format, in []byte, opts format.Options) loaded {
 	t.Helper()
-	sp := f.NewSplitter(bufioReader(in), opts)
-	n := f.NewNormalizer(opts)
-	b := rows.NewBatch(8)
-	var out loaded
-	for {
-		raw, err := sp.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		out.records++
-		before := b.Len
-		n.Normalize(&raw, &rows.Source{File: "in"}, b, func(r format.Reject) { out.rejects = append(out.rejects, r) })
-		if b.Len-before+len(out.rejects) > out.records || b.Len+len(out.rejects) != out.records {
-			t.Fatalf("record %d at line %d gave %d rows and %d rejects in all", out.records, raw.Line, b.Len, len(out.rejects))
-		}
-	}
-	if err := sp.ReadErr(); err != nil {
-		t.Fatal(err)
-	}
-	out.rows, out.order = rowsOf(t, b)
-	return out
+	return formattest.Load(t, f, in, opts)
 }
 
-// rowsOf renders a batch's rows as column → value, NULL columns left out.
-func rowsOf(t testing.TB, b *rows.Batch) ([]map[string]any, [][]string) {
-	seg := rows.Segment{B: b}
-	refs := make([]rows.Ref, b.Len)
-	for i := range b.Len {
-		seg.Rows = append(seg.Rows, i)
-		refs[i] = rows.Ref{S: 0, R: int32(i)}
-	}
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	defer mem.AssertSize(t, 0)
-	rec := rows.Record(mem, []rows.Segment{seg}, refs)
-	defer rec.Release()
-	out := make([]map[string]any, b.Len)
-	order := make([][]string, b.Len)
-	for i := range out {
-		out[i] = map[string]any{}
-		for ci, f := range schema.Fields {
-			col := rec.Column(ci)
-			if col.IsNull(i) {
-				continue
-			}
-			v := col.GetOneForMarshal(i)
-			if f.Kind == schema.Time {
-				v = time.UnixMicro(int64(col.(*array.Timestamp).Value(i))).UTC().Format(time.RFC3339Nano)
-			}
-			out[i][f.Name] = v
-			order[i] = append(order[i], f.Name)
-		}
-	}
-	return out, order
-}
-
-// golden renders rows and rejects for a golden file; event.original is
+// render renders rows and rejects for a golden file; event.original is
 // checked against the input instead (it is the record's exact text).
-func (l loaded) golden(t testing.TB, in []byte) []byte {
-	var buf bytes.Buffer
-	buf.WriteString("# rejects\n")
-	for _, r := range l.rejects {
-		fmt.Fprintf(&buf, "%d@%d: %s: %.60q\n", r.Line, r.Offset, r.Reason, r.Data)
-	}
-	buf.WriteString("# rows\n")
-	for i, row := range l.rows {
-		off := row[schema.SourceOffset].(int64)
-		orig := row[schema.Original].(string)
+func render(t testing.TB, l loaded, in []byte) []byte {
+	return l.Golden(t, func(i int, off int64, orig string) {
 		if !bytes.HasPrefix(in[off:], []byte(orig)) {
 			t.Errorf("row %d: event.original is not the input's text at offset %d", i, off)
 		}
-		buf.WriteByte('{')
-		first := true
-		for _, name := range l.order[i] {
-			if name == schema.Original {
-				continue
-			}
-			if !first {
-				buf.WriteByte(',')
-			}
-			first = false
-			k, _ := json.Marshal(name)
-			v, err := json.Marshal(row[name])
-			if err != nil {
-				t.Fatal(err)
-			}
-			buf.Write(k)
-			buf.WriteByte(':')
-			buf.Write(v)
-		}
-		buf.WriteString("}\n")
-	}
-	return buf.Bytes()
+	})
 }
 
 func TestFixturesGolden(t *testing.T) {
@@ -159,7 +65,7 @@ func TestFixturesGolden(t *testing.T) {
 				f = winxml.Format // XML first: the windows-xml format takes the file
 			}
 			got := load(t, f, in, format.Options{})
-			golden.Check(t, filepath.Join("testdata", "golden", name), got.golden(t, in))
+			golden.Check(t, filepath.Join("testdata", "golden", name), render(t, got, in))
 		})
 	}
 }
@@ -196,8 +102,8 @@ func TestMixedFilesLoadWhicheverWaySniffed(t *testing.T) {
 		in := readFixture(t, name)
 		for _, f := range []*format.Format{Format, winxml.Format} {
 			got := load(t, f, in, format.Options{})
-			if len(got.rejects) != 0 || len(got.rows) != bytes.Count(in, []byte("\nLogName="))+bytes.Count(in, []byte("<Event ")) {
-				t.Errorf("%s read as %s: %d rows, rejects %v", name, f.Name, len(got.rows), got.rejects)
+			if len(got.Rejects) != 0 || len(got.Rows) != bytes.Count(in, []byte("\nLogName="))+bytes.Count(in, []byte("<Event ")) {
+				t.Errorf("%s read as %s: %d rows, rejects %v", name, f.Name, len(got.Rows), got.Rejects)
 			}
 		}
 	}
@@ -217,8 +123,8 @@ func TestClassicAndXMLTwinsGiveTheSameProcessColumns(t *testing.T) {
 	} {
 		c := load(t, Format, readFixture(t, tc.classic), format.Options{})
 		x := load(t, winxml.Format, readFixture(t, tc.xml), format.Options{})
-		if len(c.rows) != 1 || len(x.rows) != 1 {
-			t.Fatalf("%s: rows: classic %d, xml %d; rejects %v %v", tc.classic, len(c.rows), len(x.rows), c.rejects, x.rejects)
+		if len(c.Rows) != 1 || len(x.Rows) != 1 {
+			t.Fatalf("%s: rows: classic %d, xml %d; rejects %v %v", tc.classic, len(c.Rows), len(x.Rows), c.Rejects, x.Rejects)
 		}
 		// Neither gives the XML's version; the provenance differs; the
 		// provider GUIDs of the XML fixtures are not all spelled as Windows does.
@@ -227,18 +133,18 @@ func TestClassicAndXMLTwinsGiveTheSameProcessColumns(t *testing.T) {
 		for _, name := range tc.differ {
 			differ[name] = true
 		}
-		for name := range union(c.rows[0], x.rows[0]) {
+		for name := range union(c.Rows[0], x.Rows[0]) {
 			if differ[name] {
 				continue
 			}
-			cv, _ := json.Marshal(c.rows[0][name])
-			xv, _ := json.Marshal(x.rows[0][name])
+			cv, _ := json.Marshal(c.Rows[0][name])
+			xv, _ := json.Marshal(x.Rows[0][name])
 			if !bytes.Equal(cv, xv) {
 				t.Errorf("%s: %s: classic %s, xml %s", tc.classic, name, cv, xv)
 			}
 		}
 		for _, name := range []string{"process.name", "process.command_line", "process.parent.pid", "user.name"} {
-			if c.rows[0][name] == nil {
+			if c.Rows[0][name] == nil {
 				t.Errorf("%s: %s is NULL", tc.classic, name)
 			}
 		}
@@ -272,7 +178,7 @@ func TestTimestampsReadInTheLoadTimeZone(t *testing.T) {
 		{time.FixedZone("", 2*3600), "2026-03-01T10:00:00Z"},
 	} {
 		got := load(t, Format, in, format.Options{TimeZone: tc.loc})
-		if ts := got.rows[0][schema.Timestamp]; ts != tc.want {
+		if ts := got.Rows[0][schema.Timestamp]; ts != tc.want {
 			t.Errorf("zone %v: @timestamp %v, want %s", tc.loc, ts, tc.want)
 		}
 	}
@@ -368,8 +274,8 @@ func TestRejectReasons(t *testing.T) {
 		{"<Event xmlns='x'><System>\n" + good, "invalid event XML"},
 	} {
 		got := load(t, Format, []byte(tc.in), format.Options{})
-		if len(got.rejects) != 1 || !strings.Contains(got.rejects[0].Reason, tc.want) {
-			t.Errorf("%.40q: rejects %+v, want one containing %q", tc.in, got.rejects, tc.want)
+		if len(got.Rejects) != 1 || !strings.Contains(got.Rejects[0].Reason, tc.want) {
+			t.Errorf("%.40q: rejects %+v, want one containing %q", tc.in, got.Rejects, tc.want)
 		}
 	}
 }
@@ -414,9 +320,7 @@ func TestSplitterLimitsAndResync(t *testing.T) {
 	}
 }
 
-func bufioReader(b []byte) *bufio.Reader {
-	return bufio.NewReader(iotest.HalfReader(bytes.NewReader(b)))
-}
+func bufioReader(b []byte) *bufio.Reader { return formattest.Reader(b) }
 
 // FuzzSplitter: every record is the input's exact bytes at its offset and
 // line, whether this splitter cuts it or the windows-xml one (with the
