@@ -4,9 +4,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
-
 	"os/exec"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -17,6 +16,10 @@ import (
 // formatRounds is how many times each load runs; the best time counts (a
 // shared machine's speed drifts within a run).
 const formatRounds = 2
+
+// formatsCorpusVersion names the generated corpus: raise it when the
+// generators change, so that a cached corpus is not reused.
+const formatsCorpusVersion = 1
 
 // formatInput is one generated input of the formats suite.
 type formatInput struct {
@@ -44,7 +47,7 @@ func formatsAfter(err error, bin, dir string, n int) error {
 // suite fails.
 func formatsBench(bin, dir string, n int) error {
 	bin, _ = filepath.Abs(bin)
-	corpus := filepath.Join(dir, fmt.Sprintf("formats-%d", n))
+	corpus := filepath.Join(dir, fmt.Sprintf("formats-v%d-%d", formatsCorpusVersion, n))
 	if err := os.MkdirAll(corpus, 0o700); err != nil {
 		return err
 	}

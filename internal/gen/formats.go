@@ -326,7 +326,7 @@ func nxlogTree(e *xmlEvent) node {
 		n.add("Domain", jstr("NT AUTHORITY"))
 		n.add("AccountName", jstr("SYSTEM"))
 		n.add("UserID", jstr(s.Security.UserID))
-		n.add("AccountType", jstr("Well Known Group"))
+		n.add("AccountType", jstr("User"))
 	}
 	n.add("Message", jstr(renderedMessage(e, "\r\n")))
 	n.add("Category", jstr(category))
