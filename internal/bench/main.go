@@ -30,7 +30,7 @@ func main() {
 	bin := flag.String("bin", "bin/huntsql", "huntsql binary")
 	events := flag.Int("events", 1_000_000, "events in the large input")
 	dir := flag.String("dir", ".bench", "work directory")
-	suite := flag.String("suite", "all", "all, json, xml or rules")
+	suite := flag.String("suite", "all", "all, json, xml, rules, evtx, formats or sigma")
 	flag.StringVar(&ruleScales, "rule-scales", ruleScales, "the rules suite's archive sizes, as multiples of -events")
 	flag.Parse()
 	var err error
