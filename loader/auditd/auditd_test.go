@@ -1,7 +1,6 @@
 package auditd
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -29,16 +28,9 @@ func readFixture(t testing.TB, name string) []byte {
 	return b
 }
 
-type loaded = formattest.Loaded
-
-func load(t testing.TB, f *format.Format, in []byte, opts format.Options) loaded {
-	t.Helper()
-	return formattest.Load(t, f, in, opts)
-}
-
 // render renders rows and rejects for a golden file; event.original is
 // checked against the input instead (it is the event's lines, exactly).
-func render(t testing.TB, l loaded, in []byte) []byte {
+func render(t testing.TB, l formattest.Loaded, in []byte) []byte {
 	return l.Golden(t, func(i int, off int64, orig string) {
 		// The event's first line is at its offset; its other lines are lines
 		// of the input (they may interleave with other events').
@@ -54,8 +46,6 @@ func render(t testing.TB, l loaded, in []byte) []byte {
 	})
 }
 
-func bufioReader(b []byte) *bufio.Reader { return formattest.Reader(b) }
-
 func TestFixturesGolden(t *testing.T) {
 	files, _ := filepath.Glob(filepath.Join(fixtures, "*.log"))
 	if len(files) == 0 {
@@ -68,7 +58,7 @@ func TestFixturesGolden(t *testing.T) {
 			if Sniff(in) != format.Certain {
 				t.Fatalf("Sniff(%s) is not Certain", name)
 			}
-			got := load(t, Format, in, format.Options{})
+			got := formattest.Load(t, Format, in, format.Options{})
 			golden.Check(t, filepath.Join("testdata", "golden", name), render(t, got, in))
 		})
 	}
@@ -91,7 +81,7 @@ func TestSniff(t *testing.T) {
 
 // An execve event maps to the process start auditbeat would report.
 func TestExecEvent(t *testing.T) {
-	got := load(t, Format, readFixture(t, "exec-raw.log"), format.Options{})
+	got := formattest.Load(t, Format, readFixture(t, "exec-raw.log"), format.Options{})
 	byPID := map[int64]map[string]any{}
 	for _, r := range got.Rows {
 		if pid, ok := r["process.pid"].(int64); ok {
@@ -125,7 +115,7 @@ func TestExecEvent(t *testing.T) {
 
 // connect and accept give the peer's address from SOCKADDR.
 func TestSocketAddresses(t *testing.T) {
-	got := load(t, Format, readFixture(t, "network.log"), format.Options{})
+	got := formattest.Load(t, Format, readFixture(t, "network.log"), format.Options{})
 	want := []map[string]any{
 		{"process.name": "curl", "destination.ip": "203.0.113.80", "destination.port": int64(443), "network.type": "ipv4", "source.ip": nil},
 		{"process.name": "sshd", "source.ip": "198.51.100.23", "source.port": int64(50514), "network.type": "ipv4", "destination.ip": nil},
@@ -147,7 +137,7 @@ func TestSocketAddresses(t *testing.T) {
 
 // Two hosts forwarding to one log may share a stamp: node= keeps them apart.
 func TestNodesAreSeparateEvents(t *testing.T) {
-	got := load(t, Format, readFixture(t, "remote-node.log"), format.Options{})
+	got := formattest.Load(t, Format, readFixture(t, "remote-node.log"), format.Options{})
 	if len(got.Rows) != 2 || len(got.Rejects) != 0 {
 		t.Fatalf("%d rows, rejects %v", len(got.Rows), got.Rejects)
 	}

@@ -1,7 +1,6 @@
 package wintext
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -34,16 +33,9 @@ func readFixture(t testing.TB, name string) []byte {
 	return b
 }
 
-type loaded = formattest.Loaded
-
-func load(t testing.TB, f *format.Format, in []byte, opts format.Options) loaded {
-	t.Helper()
-	return formattest.Load(t, f, in, opts)
-}
-
 // render renders rows and rejects for a golden file; event.original is
 // checked against the input instead (it is the record's exact text).
-func render(t testing.TB, l loaded, in []byte) []byte {
+func render(t testing.TB, l formattest.Loaded, in []byte) []byte {
 	return l.Golden(t, func(i int, off int64, orig string) {
 		if !bytes.HasPrefix(in[off:], []byte(orig)) {
 			t.Errorf("row %d: event.original is not the input's text at offset %d", i, off)
@@ -64,7 +56,7 @@ func TestFixturesGolden(t *testing.T) {
 			if Sniff(in) < winxml.Format.Sniff(in) {
 				f = winxml.Format // XML first: the windows-xml format takes the file
 			}
-			got := load(t, f, in, format.Options{})
+			got := formattest.Load(t, f, in, format.Options{})
 			golden.Check(t, filepath.Join("testdata", "golden", name), render(t, got, in))
 		})
 	}
@@ -101,7 +93,7 @@ func TestMixedFilesLoadWhicheverWaySniffed(t *testing.T) {
 	for _, name := range []string{"mixed-classic-first.txt", "mixed-xml-first.txt"} {
 		in := readFixture(t, name)
 		for _, f := range []*format.Format{Format, winxml.Format} {
-			got := load(t, f, in, format.Options{})
+			got := formattest.Load(t, f, in, format.Options{})
 			if len(got.Rejects) != 0 || len(got.Rows) != bytes.Count(in, []byte("\nLogName="))+bytes.Count(in, []byte("<Event ")) {
 				t.Errorf("%s read as %s: %d rows, rejects %v", name, f.Name, len(got.Rows), got.Rejects)
 			}
@@ -121,8 +113,8 @@ func TestClassicAndXMLTwinsGiveTheSameProcessColumns(t *testing.T) {
 		// The XML has a message of its own (RenderingInfo).
 		{"twin-sysmon-1.txt", "../winjson/sysmon-1.xml", []string{"message"}},
 	} {
-		c := load(t, Format, readFixture(t, tc.classic), format.Options{})
-		x := load(t, winxml.Format, readFixture(t, tc.xml), format.Options{})
+		c := formattest.Load(t, Format, readFixture(t, tc.classic), format.Options{})
+		x := formattest.Load(t, winxml.Format, readFixture(t, tc.xml), format.Options{})
 		if len(c.Rows) != 1 || len(x.Rows) != 1 {
 			t.Fatalf("%s: rows: classic %d, xml %d; rejects %v %v", tc.classic, len(c.Rows), len(x.Rows), c.Rejects, x.Rejects)
 		}
@@ -177,7 +169,7 @@ func TestTimestampsReadInTheLoadTimeZone(t *testing.T) {
 		{ny, "2026-03-01T17:00:00Z"},
 		{time.FixedZone("", 2*3600), "2026-03-01T10:00:00Z"},
 	} {
-		got := load(t, Format, in, format.Options{TimeZone: tc.loc})
+		got := formattest.Load(t, Format, in, format.Options{TimeZone: tc.loc})
 		if ts := got.Rows[0][schema.Timestamp]; ts != tc.want {
 			t.Errorf("zone %v: @timestamp %v, want %s", tc.loc, ts, tc.want)
 		}
@@ -273,7 +265,7 @@ func TestRejectReasons(t *testing.T) {
 		{"01/15/2024 10:22:33 AM\nLogName=Security\nEventCode=4688\nMessage=\xff\n", "not valid UTF-8 at byte"},
 		{"<Event xmlns='x'><System>\n" + good, "invalid event XML"},
 	} {
-		got := load(t, Format, []byte(tc.in), format.Options{})
+		got := formattest.Load(t, Format, []byte(tc.in), format.Options{})
 		if len(got.Rejects) != 1 || !strings.Contains(got.Rejects[0].Reason, tc.want) {
 			t.Errorf("%.40q: rejects %+v, want one containing %q", tc.in, got.Rejects, tc.want)
 		}
@@ -319,8 +311,6 @@ func TestSplitterLimitsAndResync(t *testing.T) {
 		t.Errorf("last record of %d bytes: reject %q", len(last), r.Reject)
 	}
 }
-
-func bufioReader(b []byte) *bufio.Reader { return formattest.Reader(b) }
 
 // FuzzSplitter: every record is the input's exact bytes at its offset and
 // line, whether this splitter cuts it or the windows-xml one (with the
