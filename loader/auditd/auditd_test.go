@@ -10,7 +10,6 @@ import (
 	"strings"
 	"testing"
 
-
 	"huntsql/internal/golden"
 	"huntsql/loader/format"
 	"huntsql/loader/format/formattest"

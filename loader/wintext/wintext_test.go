@@ -12,7 +12,6 @@ import (
 	"testing/iotest"
 	"time"
 
-
 	"huntsql/internal/golden"
 	"huntsql/loader/format"
 	"huntsql/loader/format/formattest"
