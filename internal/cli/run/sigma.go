@@ -43,11 +43,7 @@ func (s *SigmaOptions) validate() error {
 // and why. failed counts the rules that could not be compiled for a fault of
 // the rule (not for a source that lacks a field, nor an unsupported feature).
 func (s *SigmaOptions) compile(w io.Writer, quiet bool) (out []*rules.Rule, failed int, err error) {
-	opts, err := s.Flags.Options()
-	if err != nil {
-		return nil, 0, err
-	}
-	cs, rep, err := sigma.CompileDir(s.Paths, opts)
+	_, cs, rep, err := s.Flags.Compile(s.Paths)
 	if err != nil {
 		return nil, 0, err
 	}

@@ -63,6 +63,17 @@ func (c *CompileFlags) Options() (sigma.Options, error) {
 	return opts, nil
 }
 
+// Compile reads the files the flags name and compiles the Sigma rules under
+// paths with them.
+func (c *CompileFlags) Compile(paths []string) (sigma.Options, []*sigma.Compiled, *sigma.Report, error) {
+	opts, err := c.Options()
+	if err != nil {
+		return opts, nil, nil, err
+	}
+	cs, rep, err := sigma.CompileDir(paths, opts)
+	return opts, cs, rep, err
+}
+
 // NewCmdSigma returns the sigma command group.
 func NewCmdSigma(f *cmdutil.Factory) *cobra.Command {
 	cmd := &cobra.Command{
@@ -124,11 +135,7 @@ rule never stops the others; the exit code is 4 when some rule failed.`),
 }
 
 func convert(ctx context.Context, f *cmdutil.Factory, o *ConvertOptions) error {
-	opts, err := o.Flags.Options()
-	if err != nil {
-		return err
-	}
-	cs, rep, err := sigma.CompileDir(o.Paths, opts)
+	_, cs, rep, err := o.Flags.Compile(o.Paths)
 	if err != nil {
 		return err
 	}
@@ -257,11 +264,7 @@ with a source whose events the archive holds.`),
 }
 
 func coverage(ctx context.Context, f *cmdutil.Factory, o *CoverageOptions) error {
-	opts, err := o.Flags.Options()
-	if err != nil {
-		return err
-	}
-	cs, rep, err := sigma.CompileDir(o.Paths, opts)
+	opts, cs, rep, err := o.Flags.Compile(o.Paths)
 	if err != nil {
 		return err
 	}
