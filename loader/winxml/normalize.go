@@ -40,6 +40,3 @@ func (n *Normalizer) Normalize(raw *rows.Raw, src *rows.Source, b *rows.Batch) s
 	}
 	return n.m.Append(&n.ev, winevent.Route{Original: original, Line: raw.Line, Offset: raw.Offset}, src, b)
 }
-
-// CommandLineToArgv splits a Windows command line as CommandLineToArgvW does.
-func CommandLineToArgv(cmd string) []string { return winevent.CommandLineToArgv(cmd) }
