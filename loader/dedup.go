@@ -2,6 +2,7 @@ package loader
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"strconv"
@@ -255,10 +256,5 @@ func parseKey(s string) (eventKey, bool) {
 	if _, err := hex.Decode(raw[:], []byte(s)); err != nil {
 		return eventKey{}, false
 	}
-	var k eventKey
-	for i := 0; i < 8; i++ {
-		k.Hi = k.Hi<<8 | uint64(raw[i])
-		k.Lo = k.Lo<<8 | uint64(raw[8+i])
-	}
-	return k, true
+	return eventKey{Hi: binary.BigEndian.Uint64(raw[:8]), Lo: binary.BigEndian.Uint64(raw[8:])}, true
 }

@@ -494,8 +494,8 @@ func (l *load) normalize(ctx context.Context, in <-chan chunk, out chan<- result
 						res.unmapped++
 					}
 				}
+				scratch = setKeys(res.batch, before, scratch)
 			}
-			scratch = setKeys(res.batch, 0, scratch)
 			res.records = int64(res.batch.Len + len(res.rejects))
 		}
 		select {
