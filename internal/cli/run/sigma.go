@@ -52,29 +52,25 @@ func (s *SigmaOptions) compile(w io.Writer, quiet bool) (out []*rules.Rule, fail
 	if err != nil {
 		return nil, 0, cmdutil.Usagef("%v", err)
 	}
-	filtered := 0
-	for _, c := range cs {
-		if !c.Internal {
-			filtered++
-		}
-	}
 	for _, c := range selected {
 		if c.Internal {
 			continue // lives on inside the correlations that use it
 		}
-		filtered--
 		c.Rule.Plan = c.Plan()
 		out = append(out, c.Rule)
+	}
+	filtered := -len(out)
+	for _, c := range cs {
+		if !c.Internal {
+			filtered++
+		}
 	}
 	for _, e := range rep.Entries {
 		if e.Outcome != sigma.OutcomeFailed {
 			continue
 		}
 		failed++
-		for _, r := range e.Reasons {
-			if !strings.HasPrefix(r, e.File) {
-				r = fmt.Sprintf("%s:%d: %s", e.File, e.Line, r)
-			}
+		for _, r := range clisigma.Located(e) {
 			fmt.Fprintf(w, "error: %s (Sigma rule skipped)\n", r)
 		}
 	}

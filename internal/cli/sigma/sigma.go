@@ -208,14 +208,24 @@ func printProblems(w io.Writer, rep *sigma.Report, lintErrs map[string]error) in
 		case sigma.OutcomeFailed:
 			failed++
 		}
-		for _, r := range e.Reasons {
-			if !strings.HasPrefix(r, e.File) {
-				r = fmt.Sprintf("%s:%d: %s", e.File, e.Line, r)
-			}
+		for _, r := range Located(e) {
 			fmt.Fprintf(w, "%s: %s\n", e.Outcome, r)
 		}
 	}
 	return failed
+}
+
+// Located returns an entry's reasons, each starting with the rule's file and
+// line.
+func Located(e *sigma.Entry) []string {
+	out := make([]string, len(e.Reasons))
+	for i, r := range e.Reasons {
+		if !strings.HasPrefix(r, e.File) {
+			r = fmt.Sprintf("%s:%d: %s", e.File, e.Line, r)
+		}
+		out[i] = r
+	}
+	return out
 }
 
 // CoverageOptions are the options of `sigma coverage`.
