@@ -70,10 +70,14 @@ func Run(ctx context.Context, eng *engine.Engine, plans []Plan, opts Options, do
 		groups[p.View] = append(groups[p.View], i)
 	}
 	for _, view := range views {
+		cols, err := viewColumns(ctx, eng, view)
+		if err != nil {
+			return st, err
+		}
 		idx := groups[view]
 		for len(idx) > 0 {
 			n := min(len(idx), maxPerScan)
-			if err := runGroup(ctx, eng, view, plans, idx[:n], opts, done, &st); err != nil {
+			if err := runGroup(ctx, eng, view, cols, plans, idx[:n], opts, done, &st); err != nil {
 				return st, err
 			}
 			idx = idx[n:]
@@ -83,16 +87,13 @@ func Run(ctx context.Context, eng *engine.Engine, plans []Plan, opts Options, do
 }
 
 // runGroup evaluates plans idx, which all read view, with one scan.
-func runGroup(ctx context.Context, eng *engine.Engine, view string, plans []Plan, idx []int, opts Options, done func(int, Result), st *Stats) error {
-	cols, err := viewColumns(ctx, eng, view)
-	if err != nil {
-		return err
-	}
+// cols are the view's columns.
+func runGroup(ctx context.Context, eng *engine.Engine, view string, cols []string, plans []Plan, idx []int, opts Options, done func(int, Result), st *Stats) error {
 	start := time.Now()
 	table := "huntsql_scan_hits"
 	q := hitsQuery(view, cols, plans, idx, table)
 	sctx, cancel := bounded(ctx, opts.Timeout*time.Duration(len(idx)))
-	err = eng.Exec(sctx, q)
+	err := eng.Exec(sctx, q)
 	cancel()
 	if err != nil {
 		if ctx.Err() != nil {
