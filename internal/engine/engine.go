@@ -12,8 +12,11 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"maps"
 	"runtime"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -33,12 +36,22 @@ type Options struct {
 
 // Engine is one DuckDB database with one connection.
 type Engine struct {
-	db   *sql.DB
-	conn *sql.Conn
+	db      *sql.DB
+	conn    *sql.Conn
+	tempDir string
 }
+
+// opened counts the engines this process opened: each one holds its own
+// memory limit, so a command that opened two could use twice its share.
+var opened atomic.Int64
+
+// Opened returns how many engines this process has opened, for tests that
+// check that a command opens one.
+func Opened() int64 { return opened.Load() }
 
 // Open starts an in-memory DuckDB with huntsql's settings.
 func Open(ctx context.Context, opts Options) (*Engine, error) {
+	opened.Add(1)
 	db, err := sql.Open("duckdb", "")
 	if err != nil {
 		return nil, fmt.Errorf("open duckdb: %w", err)
@@ -48,7 +61,7 @@ func Open(ctx context.Context, opts Options) (*Engine, error) {
 		db.Close()
 		return nil, fmt.Errorf("open duckdb connection: %w", err)
 	}
-	e := &Engine{db: db, conn: conn}
+	e := &Engine{db: db, conn: conn, tempDir: opts.TempDir}
 	threads := opts.Threads
 	if threads <= 0 {
 		threads = runtime.NumCPU()
@@ -79,6 +92,12 @@ func (e *Engine) Close() error {
 	return errors.Join(e.conn.Close(), e.db.Close())
 }
 
+// TempDir is the engine's spill directory (Options.TempDir), "" when DuckDB
+// chose it. A sandboxed engine can still read and write files there: huntsql
+// writes its own output through it (see Sandbox). DuckDB creates it only
+// when it first spills.
+func (e *Engine) TempDir() string { return e.tempDir }
+
 // Conn is the engine's one connection.
 func (e *Engine) Conn() *sql.Conn { return e.conn }
 
@@ -97,7 +116,10 @@ func (e *Engine) Query(ctx context.Context, query string, args ...any) (*sql.Row
 // others: only files under the given directories can be read, nothing can be
 // written, no extension can be installed or loaded, and the configuration is
 // then locked so that the rule cannot undo any of it. Views created before
-// keep working. There is no way back: open another engine for anything else.
+// keep working. There is no way back. Rule SQL is one SELECT (the runner
+// refuses anything else), so the directories only let huntsql itself write
+// there: the runner writes detections to files through the spill directory,
+// then moves them where they go, with the same one engine.
 func (e *Engine) Sandbox(ctx context.Context, readable []string) error {
 	dirs := make([]string, len(readable))
 	for i, d := range readable {
@@ -180,7 +202,11 @@ func (r Range) where() string {
 // hold rows in the range, with rows outside it filtered out: rules and queries
 // then see only events in range.
 func (e *Engine) ArchiveViews(ctx context.Context, a *archive.Archive, m *archive.Manifest, r Range) error {
-	for _, stmt := range ViewSQL(a, m, r) {
+	legacy, err := e.legacyRuns(ctx, a, m)
+	if err != nil {
+		return fmt.Errorf("create views: saved runs: %w", err)
+	}
+	for _, stmt := range viewSQL(a, m, r, legacy) {
 		if err := e.Exec(ctx, stmt); err != nil {
 			return fmt.Errorf("create views: %w", err)
 		}
@@ -191,7 +217,14 @@ func (e *Engine) ArchiveViews(ctx context.Context, a *archive.Archive, m *archiv
 // ViewSQL returns the statements that define the archive's views over the
 // committed files (absolute paths), so that any DuckDB client can run them. A
 // nil manifest is an empty archive.
+//
+// Runs saved before evidence was keyed by SHA-256 (see DetectionColumns) are
+// read as they are here: ArchiveViews converts their evidence.
 func ViewSQL(a *archive.Archive, m *archive.Manifest, r Range) []string {
+	return viewSQL(a, m, r, nil)
+}
+
+func viewSQL(a *archive.Archive, m *archive.Manifest, r Range, legacy *legacyEvidence) []string {
 	if m == nil {
 		m = &archive.Manifest{}
 	}
@@ -221,12 +254,7 @@ func ViewSQL(a *archive.Archive, m *archive.Manifest, r Range) []string {
 	}
 	det := emptyDetections
 	if len(m.Runs) > 0 {
-		paths := make([]string, len(m.Runs))
-		for i, run := range m.Runs {
-			paths[i] = Quote(a.Path(run.File))
-		}
-		// By name: runs saved by earlier versions keyed evidence by file.
-		det = "SELECT * FROM read_parquet([" + strings.Join(paths, ", ") + "], union_by_name = true)"
+		det = detectionsSQL(a, m, legacy)
 	}
 	return append([]string{
 		"CREATE OR REPLACE TEMP VIEW events AS " + src,
@@ -242,6 +270,103 @@ var DetectionColumns = [][2]string{
 	{"run_id", "VARCHAR"}, {"run_at", "TIMESTAMP"}, {"rule_id", "VARCHAR"}, {"rule_name", "VARCHAR"},
 	{"severity", "VARCHAR"}, {"risk_score", "INTEGER"}, {"threat", "VARCHAR[]"}, {"detection", "INTEGER"},
 	{"fields", "JSON"}, {"evidence", `STRUCT(sha256 VARCHAR, "offset" BIGINT)[]`},
+}
+
+// legacyEvidence describes the saved runs whose evidence names each event by
+// the path of its input ({file, offset}), as huntsql did before keying it by
+// the input's SHA-256.
+type legacyEvidence struct {
+	files  map[string]bool     // the runs' files, relative to the archive root
+	inputs map[string][]string // each path their evidence names → the SHA-256 of the inputs loaded from it
+}
+
+// legacyRuns finds the saved runs that key evidence by path, reading only
+// the runs' Parquet footers, and the inputs each of their paths names
+// (the manifest records the path of every input). Nil when there are none.
+func (e *Engine) legacyRuns(ctx context.Context, a *archive.Archive, m *archive.Manifest) (*legacyEvidence, error) {
+	if m == nil || len(m.Runs) == 0 {
+		return nil, nil
+	}
+	byPath := map[string]string{}
+	paths := make([]string, len(m.Runs))
+	for i, run := range m.Runs {
+		byPath[a.Path(run.File)] = run.File
+		paths[i] = Quote(a.Path(run.File))
+	}
+	rows, err := e.Query(ctx, "SELECT DISTINCT file_name FROM parquet_schema(["+strings.Join(paths, ", ")+"]) WHERE name = 'file'")
+	if err != nil {
+		return nil, err
+	}
+	var old []string
+	l := &legacyEvidence{files: map[string]bool{}, inputs: map[string][]string{}}
+	for rows.Next() {
+		var f string
+		if err := rows.Scan(&f); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		l.files[byPath[f]] = true
+		old = append(old, Quote(f))
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil || len(old) == 0 {
+		return nil, err
+	}
+	rows, err = e.Query(ctx, "SELECT DISTINCT ref.file FROM (SELECT unnest(evidence) AS ref FROM read_parquet(["+strings.Join(old, ", ")+"])) WHERE ref.file IS NOT NULL")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var p string
+		if err := rows.Scan(&p); err != nil {
+			return nil, err
+		}
+		l.inputs[p] = nil
+	}
+	for _, in := range m.Inputs {
+		if _, ok := l.inputs[in.Path]; ok && in.SHA256 != "" {
+			l.inputs[in.Path] = append(l.inputs[in.Path], in.SHA256)
+		}
+	}
+	return l, rows.Err()
+}
+
+// detectionsSQL reads the saved runs. Evidence of runs that named events by
+// path is converted to the current key with the manifest's inputs: an event
+// named {file, offset} is {sha256, offset} for each input loaded from that
+// path. A path loaded more than once (every stdin load is "-") names the
+// events at that offset in each of them, as it did when the run was saved.
+func detectionsSQL(a *archive.Archive, m *archive.Manifest, legacy *legacyEvidence) string {
+	var cur, old []string
+	for _, run := range m.Runs {
+		if legacy != nil && legacy.files[run.File] {
+			old = append(old, Quote(a.Path(run.File)))
+		} else {
+			cur = append(cur, Quote(a.Path(run.File)))
+		}
+	}
+	var parts []string
+	if len(cur) > 0 {
+		parts = append(parts, "SELECT * FROM read_parquet(["+strings.Join(cur, ", ")+"], union_by_name = true)")
+	}
+	if len(old) > 0 {
+		var inputs []string
+		for _, p := range slices.Sorted(maps.Keys(legacy.inputs)) {
+			for _, sha := range legacy.inputs[p] {
+				inputs = append(inputs, fmt.Sprintf("{'path': %s, 'sha256': %s}", Quote(p), Quote(sha)))
+			}
+		}
+		parts = append(parts, `SELECT * REPLACE (flatten(list_transform(evidence, r -> list_transform(
+    list_filter(CAST([`+strings.Join(inputs, ", ")+`] AS STRUCT(path VARCHAR, sha256 VARCHAR)[]), i -> i.path = r.file),
+    i -> {'sha256': i.sha256, 'offset': r."offset"}))) AS evidence)
+FROM read_parquet([`+strings.Join(old, ", ")+`], union_by_name = true)`)
+	}
+	names := make([]string, len(DetectionColumns))
+	for i, c := range DetectionColumns {
+		names[i] = c[0]
+	}
+	return "SELECT " + strings.Join(names, ", ") + " FROM (\n" + strings.Join(parts, "\nUNION ALL BY NAME\n") + "\n)"
 }
 
 var emptyDetections = func() string {
