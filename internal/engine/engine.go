@@ -178,6 +178,34 @@ func (e *Engine) WriteParquet(ctx context.Context, rec arrow.RecordBatch, path s
 	})
 }
 
+// InsertArrow appends one Arrow record batch to a table, its columns in the
+// table's order, through the Arrow C stream interface: far faster than
+// INSERT statements with parameters for many rows. It needs no file access,
+// so a sandboxed engine can do it.
+func (e *Engine) InsertArrow(ctx context.Context, table string, rec arrow.RecordBatch) error {
+	return e.conn.Raw(func(dc any) error {
+		ar, err := duckdb.NewArrowFromConn(dc.(driver.Conn))
+		if err != nil {
+			return err
+		}
+		rdr, err := array.NewRecordReader(rec.Schema(), []arrow.RecordBatch{rec})
+		if err != nil {
+			return err
+		}
+		defer rdr.Release()
+		release, err := ar.RegisterView(rdr, "huntsql_insert")
+		if err != nil {
+			return fmt.Errorf("register arrow batch: %w", err)
+		}
+		defer release()
+		q := "INSERT INTO " + table + " SELECT * FROM huntsql_insert"
+		if _, err := dc.(driver.ExecerContext).ExecContext(ctx, q, nil); err != nil {
+			return fmt.Errorf("insert into %s: %w", table, err)
+		}
+		return nil
+	})
+}
+
 // Range is a half-open time range [From, To) in UTC; a zero bound is open.
 type Range struct{ From, To time.Time }
 

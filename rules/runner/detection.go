@@ -57,32 +57,50 @@ func Detections(rs []Result) []Detection {
 		if r.Err != nil {
 			continue
 		}
-		rule := summary(r.Rule)
-		var names []string
-		var keep []int
-		evidence := -1
-		for i, c := range r.Columns {
-			switch {
-			case c == Evidence:
-				evidence = i
-			case !strings.HasPrefix(c, "huntsql."):
-				names = append(names, c)
-				keep = append(keep, i)
-			}
-		}
-		for n, row := range r.Rows {
-			vals := make([]any, len(keep))
-			for i, k := range keep {
-				vals[i] = Normalize(row[k])
-			}
-			d := Detection{Rule: rule, Fields: Fields{Names: names, Values: vals}, Index: n + 1}
-			if evidence >= 0 {
-				d.Evidence = results.JSONValue(row[evidence])
-			}
-			out = append(out, d)
-		}
+		out = append(out, detections(summary(r.Rule), r.Columns, r.Rows, 0)...)
 	}
 	return out
+}
+
+// detections turns result rows of one rule into detections; the first row is
+// the rule's detection number first+1.
+func detections(rule DetectionRule, columns []string, rows [][]any, first int) []Detection {
+	var names []string
+	var keep []int
+	evidence := -1
+	for i, c := range columns {
+		switch {
+		case c == Evidence:
+			evidence = i
+		case !strings.HasPrefix(c, "huntsql."):
+			names = append(names, c)
+			keep = append(keep, i)
+		}
+	}
+	out := make([]Detection, 0, len(rows))
+	for n, row := range rows {
+		vals := make([]any, len(keep))
+		for i, k := range keep {
+			vals[i] = Normalize(row[k])
+		}
+		d := Detection{Rule: rule, Fields: Fields{Names: names, Values: vals}, Index: first + n + 1}
+		if evidence >= 0 {
+			d.Evidence = results.JSONValue(row[evidence])
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+// fieldColumns are the columns of a rule's result that are detection fields.
+func fieldColumns(columns []string) []string {
+	var names []string
+	for _, c := range columns {
+		if !strings.HasPrefix(c, "huntsql.") {
+			names = append(names, c)
+		}
+	}
+	return names
 }
 
 func summary(r *rules.Rule) DetectionRule {

@@ -24,6 +24,9 @@ type Event struct {
 	Line    int64  // 1-based line in that input (0: unknown)
 	// Events is how many events the rule listed behind the detection.
 	Events int
+	// Details is the detection's Details line, for timelines read back
+	// without the fields (Store.Locate fills it).
+	Details string
 }
 
 // Field names that rules commonly use for the columns of a timeline, in order

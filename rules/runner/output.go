@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"bufio"
 	"bytes"
 	"cmp"
 	"context"
@@ -38,22 +39,78 @@ type Format struct {
 	FileOnly bool
 	// Located formats need each detection's Event (see Locate).
 	Located bool
-	// stream writes one detection as soon as it comes; render writes them all
-	// at the end (sorting or a header needs them all). Parquet has neither.
+	// stream writes one detection as soon as it comes (NewWriter).
 	stream func(w io.Writer, d Detection) error
-	render func(w io.Writer, dets []Detection, o WriteOptions) error
+	// write writes the detections of a source: in rule order (src.each) or
+	// in time order (src.timeline), reading each once. Parquet has none.
+	write func(w io.Writer, src source, o WriteOptions) error
 }
 
 // Formats lists the formats, the default ones first.
 var Formats = []Format{
-	{Name: NDJSON, Help: "one JSON detection record per line", stream: writeNDJSON},
-	{Name: JSON, Help: "a JSON array of detection records", render: writeJSONArray},
-	{Name: Table, Help: "one line per detection, fitted to the terminal", Located: true, render: writeLines},
-	{Name: Vertical, Help: "each detection as a block of field/value lines", render: writeVertical},
-	{Name: CSV, Help: "one row per detection, one column per field (the union over the rules)", render: writeCSV},
-	{Name: Timeline, Help: "CSV sorted by time, fixed columns first (below); opens in Timeline Explorer", Located: true, render: writeTimelineCSV},
-	{Name: TimelineJSONL, Help: "the timeline as JSON lines", Located: true, render: writeTimelineJSONL},
+	{Name: NDJSON, Help: "one JSON detection record per line", stream: writeNDJSON, write: writeNDJSONAll},
+	{Name: JSON, Help: "a JSON array of detection records", write: writeJSONArray},
+	{Name: Table, Help: "one line per detection, fitted to the terminal", Located: true, write: writeLines},
+	{Name: Vertical, Help: "each detection as a block of field/value lines", write: writeVertical},
+	{Name: CSV, Help: "one row per detection, one column per field (the union over the rules)", write: writeCSV},
+	{Name: Timeline, Help: "CSV sorted by time, fixed columns first (below); opens in Timeline Explorer", Located: true, write: writeTimelineCSV},
+	{Name: TimelineJSONL, Help: "the timeline as JSON lines", Located: true, write: writeTimelineJSONL},
 	{Name: Parquet, Help: "the saved-detections schema, for notebooks (needs -o FILE)", FileOnly: true},
+}
+
+// source is where writers read detections from: a slice, or a Store that
+// keeps them in the engine. Writers read each detection once, in the order
+// their format needs, and keep only what that format must (the table, to fit
+// its columns).
+type source interface {
+	// each calls fn for each detection in rule order, rows in order.
+	each(fn func(Detection) error) error
+	// timeline calls fn for each located detection in time order (see
+	// timeline).
+	timeline(fn func(Detection) error) error
+	// fieldNames is the union of the detections' field names, in the order
+	// they first appear.
+	fieldNames() []string
+	// count is the number of detections of a rule id.
+	count(ruleID string) int
+}
+
+// slice is a source over detections in memory.
+type slice []Detection
+
+func (s slice) each(fn func(Detection) error) error {
+	for _, d := range s {
+		if err := fn(d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s slice) timeline(fn func(Detection) error) error { return slice(timeline(s)).each(fn) }
+
+func (s slice) fieldNames() []string {
+	var names []string
+	seen := map[string]bool{}
+	for _, d := range s {
+		for _, n := range d.Fields.Names {
+			if !seen[n] {
+				seen[n] = true
+				names = append(names, n)
+			}
+		}
+	}
+	return names
+}
+
+func (s slice) count(ruleID string) int {
+	n := 0
+	for _, d := range s {
+		if d.Rule.ID == ruleID {
+			n++
+		}
+	}
+	return n
 }
 
 // FormatNames lists the format names, for flags and messages.
@@ -94,7 +151,7 @@ func NewWriter(w io.Writer, format string, o WriteOptions) (Writer, error) {
 	if err != nil {
 		return nil, err
 	}
-	if f.stream == nil && f.render == nil {
+	if f.write == nil {
 		return nil, fmt.Errorf("format %s is written to a file: give -o FILE", format)
 	}
 	return &writer{w: w, f: f, o: o}, nil
@@ -116,35 +173,45 @@ func (w *writer) Write(d Detection) error {
 }
 
 func (w *writer) Close() error {
-	if w.f.render != nil {
-		return w.f.render(w.w, w.dets, w.o)
+	if w.f.stream != nil {
+		return nil
 	}
-	return nil
+	return w.f.write(w.w, slice(w.dets), w.o)
 }
 
 // Write renders detections in a text format.
 func Write(w io.Writer, format string, dets []Detection, o WriteOptions) error {
-	dw, err := NewWriter(w, format, o)
+	return writeSource(w, format, slice(dets), o)
+}
+
+func writeSource(w io.Writer, format string, src source, o WriteOptions) error {
+	f, err := LookupFormat(format)
 	if err != nil {
 		return err
 	}
-	for _, d := range dets {
-		if err := dw.Write(d); err != nil {
-			return err
-		}
+	if f.write == nil {
+		return fmt.Errorf("format %s is written to a file: give -o FILE", format)
 	}
-	return dw.Close()
+	return f.write(w, src, o)
 }
 
 // WriteFile writes detections to path atomically. Parquet goes through
 // DuckDB, with the schema of saved detections (engine.DetectionColumns; the
 // run columns are NULL for a run that is not saved).
 func WriteFile(ctx context.Context, eng *engine.Engine, path, format string, dets []Detection, o WriteOptions) error {
+	return writeFile(ctx, eng, path, format, slice(dets), o)
+}
+
+func writeFile(ctx context.Context, eng *engine.Engine, path, format string, src source, o WriteOptions) error {
 	return archive.WriteAtomic(path, func(f *os.File) error {
 		if format == Parquet {
-			return writeParquet(ctx, eng, f.Name(), archive.Run{}, dets)
+			return writeParquet(ctx, eng, f, archive.Run{}, src)
 		}
-		return Write(f, format, dets, o)
+		w := bufio.NewWriterSize(f, 1<<16)
+		if err := writeSource(w, format, src, o); err != nil {
+			return err
+		}
+		return w.Flush()
 	})
 }
 
@@ -157,45 +224,45 @@ func writeNDJSON(w io.Writer, d Detection) error {
 	return err
 }
 
-func writeJSONArray(w io.Writer, dets []Detection, _ WriteOptions) error {
-	var b bytes.Buffer
-	b.WriteString("[")
-	for i, d := range dets {
-		if i > 0 {
-			b.WriteString(",")
+func writeNDJSONAll(w io.Writer, src source, _ WriteOptions) error {
+	return src.each(func(d Detection) error { return writeNDJSON(w, d) })
+}
+
+func writeJSONArray(w io.Writer, src source, _ WriteOptions) error {
+	bw := bufio.NewWriter(w)
+	bw.WriteString("[")
+	n := 0
+	err := src.each(func(d Detection) error {
+		if n > 0 {
+			bw.WriteString(",")
 		}
-		b.WriteString("\n  ")
+		n++
+		bw.WriteString("\n  ")
 		j, err := d.MarshalJSON()
 		if err != nil {
 			return err
 		}
-		b.Write(j)
+		_, err = bw.Write(j)
+		return err
+	})
+	if err != nil {
+		return err
 	}
-	if len(dets) > 0 {
-		b.WriteString("\n")
+	if n > 0 {
+		bw.WriteString("\n")
 	}
-	b.WriteString("]\n")
-	_, err := w.Write(b.Bytes())
-	return err
+	bw.WriteString("]\n")
+	return bw.Flush()
 }
 
 // writeCSV flattens the fields into columns: the union of the rules' field
 // names, in the order they first appear; a rule without a field leaves it
 // empty. Nested values are JSON text, NULL is empty.
-func writeCSV(w io.Writer, dets []Detection, _ WriteOptions) error {
-	var names []string
-	seen := map[string]bool{}
-	for _, d := range dets {
-		for _, n := range d.Fields.Names {
-			if !seen[n] {
-				seen[n] = true
-				names = append(names, n)
-			}
-		}
-	}
+func writeCSV(w io.Writer, src source, _ WriteOptions) error {
+	names := src.fieldNames()
 	cw := csv.NewWriter(w)
 	cw.Write(append([]string{"rule.id", "rule.name", "rule.severity", "rule.risk_score", "rule.threat"}, names...))
-	for _, d := range dets {
+	err := src.each(func(d Detection) error {
 		rec := []string{d.Rule.ID, d.Rule.Name, d.Rule.Severity, strconv.Itoa(d.Rule.RiskScore), strings.Join(d.Rule.Threat, " ")}
 		for _, n := range names {
 			cell := ""
@@ -204,7 +271,10 @@ func writeCSV(w io.Writer, dets []Detection, _ WriteOptions) error {
 			}
 			rec = append(rec, cell)
 		}
-		cw.Write(rec)
+		return cw.Write(rec)
+	})
+	if err != nil {
+		return err
 	}
 	cw.Flush()
 	return cw.Error()
@@ -240,22 +310,24 @@ func timelineRow(d Detection) []string {
 		line = strconv.FormatInt(d.Event.Line, 10)
 	}
 	return []string{ts, d.Event.Host, d.Event.Channel, d.Event.Code, d.Rule.Severity, d.Rule.Name, d.Rule.ID,
-		strings.Join(d.Rule.Tactics, ", "), strings.Join(d.Rule.Threat, ", "), Details(d), d.Event.File, line}
+		strings.Join(d.Rule.Tactics, ", "), strings.Join(d.Rule.Threat, ", "), detailsOf(d), d.Event.File, line}
 }
 
-func writeTimelineCSV(w io.Writer, dets []Detection, _ WriteOptions) error {
+func writeTimelineCSV(w io.Writer, src source, _ WriteOptions) error {
 	cw := csv.NewWriter(w)
 	cw.Write(TimelineColumns)
-	for _, d := range timeline(dets) {
-		cw.Write(timelineRow(d))
+	err := src.timeline(func(d Detection) error { return cw.Write(timelineRow(d)) })
+	if err != nil {
+		return err
 	}
 	cw.Flush()
 	return cw.Error()
 }
 
-func writeTimelineJSONL(w io.Writer, dets []Detection, _ WriteOptions) error {
+func writeTimelineJSONL(w io.Writer, src source, _ WriteOptions) error {
+	bw := bufio.NewWriter(w)
 	var b bytes.Buffer
-	for _, d := range timeline(dets) {
+	err := src.timeline(func(d Detection) error {
 		row := timelineRow(d)
 		obj := results.Object{Keys: TimelineColumns, Values: make([]any, len(row))}
 		for i, v := range row {
@@ -269,13 +341,18 @@ func writeTimelineJSONL(w io.Writer, dets []Detection, _ WriteOptions) error {
 		}
 		obj.Values[7] = nonNil(d.Rule.Tactics)
 		obj.Values[8] = nonNil(d.Rule.Threat)
+		b.Reset()
 		if err := results.WriteJSON(&b, obj); err != nil {
 			return err
 		}
 		b.WriteByte('\n')
+		_, err := bw.Write(b.Bytes())
+		return err
+	})
+	if err != nil {
+		return err
 	}
-	_, err := w.Write(b.Bytes())
-	return err
+	return bw.Flush()
 }
 
 func nonNil(s []string) []string {
@@ -309,24 +386,37 @@ func Details(d Detection) string {
 	return strings.Join(parts, " ¦ ")
 }
 
+// detailsOf is the details line of a detection: from its fields, or as
+// Locate worked it out when the detection comes without them (a Store's
+// timeline).
+func detailsOf(d Detection) string {
+	if d.Fields.Names == nil {
+		return d.Event.Details
+	}
+	return Details(d)
+}
+
 var oneLine = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ", "\t", " ")
 
 // tableCell bounds a table cell when the output is not a terminal.
 const tableCell = 100
 
 // writeLines prints one line per detection in timeline order: time,
-// severity, rule, host, details, fitted to the terminal.
-func writeLines(w io.Writer, dets []Detection, o WriteOptions) error {
+// severity, rule, host, details, fitted to the terminal. It holds those five
+// columns of every detection, to size them: a table is for reading on a
+// terminal, the other formats stream.
+func writeLines(w io.Writer, src source, o WriteOptions) error {
 	set := &results.Set{Columns: []string{"timestamp", "severity", "rule", "host", "details"}, LineWidth: o.LineWidth}
-	for _, d := range timeline(dets) {
+	err := src.timeline(func(d Detection) error {
 		var ts any
 		if !d.Event.Time.IsZero() {
 			ts = d.Event.Time
 		}
-		set.Rows = append(set.Rows, []any{ts, d.Rule.Severity, d.Rule.Name, d.Event.Host, Details(d)})
-	}
-	if len(set.Rows) == 0 {
+		set.Rows = append(set.Rows, []any{ts, d.Rule.Severity, d.Rule.Name, d.Event.Host, detailsOf(d)})
 		return nil
+	})
+	if err != nil || len(set.Rows) == 0 {
+		return err
 	}
 	width := tableCell
 	if o.LineWidth > 0 {
@@ -337,22 +427,20 @@ func writeLines(w io.Writer, dets []Detection, o WriteOptions) error {
 
 // writeVertical prints each detection as a block of "field  value" lines
 // under its rule's heading: for reading every field of a few detections.
-func writeVertical(w io.Writer, dets []Detection, _ WriteOptions) error {
-	count := map[string]int{}
-	for _, d := range dets {
-		count[d.Rule.ID]++
-	}
-	var b strings.Builder
-	for i, d := range dets {
-		if i == 0 || dets[i-1].Rule.ID != d.Rule.ID {
-			if i > 0 {
-				b.WriteString("\n")
+func writeVertical(w io.Writer, src source, _ WriteOptions) error {
+	bw := bufio.NewWriter(w)
+	var prev *Detection
+	err := src.each(func(d Detection) error {
+		if prev == nil || prev.Rule.ID != d.Rule.ID {
+			if prev != nil {
+				bw.WriteString("\n")
 			}
-			n := count[d.Rule.ID]
-			fmt.Fprintf(&b, "== %s  %s  (%s, risk %d): %d detection%s\n", d.Rule.ID, d.Rule.Name, d.Rule.Severity, d.Rule.RiskScore, n, plural(n))
+			n := src.count(d.Rule.ID)
+			fmt.Fprintf(bw, "== %s  %s  (%s, risk %d): %d detection%s\n", d.Rule.ID, d.Rule.Name, d.Rule.Severity, d.Rule.RiskScore, n, plural(n))
 		} else {
-			b.WriteString("   --\n")
+			bw.WriteString("   --\n")
 		}
+		prev = &d
 		width := 0
 		for _, c := range d.Fields.Names {
 			width = max(width, len(c))
@@ -362,14 +450,17 @@ func writeVertical(w io.Writer, dets []Detection, _ WriteOptions) error {
 			if n := []rune(text); len(n) > tableCell {
 				text = string(n[:tableCell-1]) + "…"
 			}
-			fmt.Fprintf(&b, "   %-*s  %s\n", width, d.Fields.Names[j], text)
+			fmt.Fprintf(bw, "   %-*s  %s\n", width, d.Fields.Names[j], text)
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
-	if len(dets) > 0 {
-		b.WriteString("\n")
+	if prev != nil {
+		bw.WriteString("\n")
 	}
-	_, err := io.WriteString(w, b.String())
-	return err
+	return bw.Flush()
 }
 
 func plural(n int) string {

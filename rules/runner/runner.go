@@ -20,7 +20,9 @@ import (
 type Result struct {
 	Rule    *rules.Rule
 	Columns []string
-	Rows    [][]any
+	Rows    [][]any // nil from RunStored: the rows are in its Store
+	// Count is the number of result rows: the rule's detections.
+	Count   int
 	Err     error // the rule failed; the others still ran
 	Elapsed time.Duration
 }
@@ -56,6 +58,7 @@ func Run(ctx context.Context, eng *engine.Engine, rs []*rules.Rule, opts Options
 	planned, _ := runPlanned(ctx, eng, rs, opts)
 	for i, r := range rs {
 		if res, ok := planned[i]; ok {
+			res.Count = len(res.Rows)
 			if opts.OnDone != nil {
 				opts.OnDone(i, res)
 			}
@@ -82,7 +85,7 @@ func Run(ctx context.Context, eng *engine.Engine, rs []*rules.Rule, opts Options
 		case err != nil:
 			res.Err = describe(err)
 		default:
-			res.Columns, res.Rows = set.Columns, set.Rows
+			res.Columns, res.Rows, res.Count = set.Columns, set.Rows, len(set.Rows)
 		}
 		if opts.OnDone != nil {
 			opts.OnDone(i, res)

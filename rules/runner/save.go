@@ -1,12 +1,15 @@
 package runner
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -17,17 +20,21 @@ import (
 
 // Save writes the detections of one run beside the archive, as Parquet in
 // ARCHIVE/detections/, and commits them to the manifest so that the
-// "detections" and "detection_events" views show them. eng must be able to
-// write files (not sandboxed).
+// "detections" and "detection_events" views show them. eng writes through its
+// spill directory (Engine.TempDir), which a sandboxed engine can still do.
 func Save(ctx context.Context, eng *engine.Engine, a *archive.Archive, run archive.Run, dets []Detection) (archive.Run, error) {
+	return save(ctx, eng, a, run, slice(dets), len(dets))
+}
+
+func save(ctx context.Context, eng *engine.Engine, a *archive.Archive, run archive.Run, src source, n int) (archive.Run, error) {
 	lock, err := a.LockWriter()
 	if err != nil {
 		return run, fmt.Errorf("save detections: %w", err)
 	}
 	defer lock.Unlock()
 	run.File = path.Join(archive.DetectionsDir, "run-"+run.ID+".parquet")
-	run.Detections = len(dets)
-	err = archive.WriteAtomic(a.Path(run.File), func(f *os.File) error { return writeParquet(ctx, eng, f.Name(), run, dets) })
+	run.Detections = n
+	err = archive.WriteAtomic(a.Path(run.File), func(f *os.File) error { return writeParquet(ctx, eng, f, run, src) })
 	if err != nil {
 		return run, fmt.Errorf("save detections: %w", err)
 	}
@@ -42,16 +49,39 @@ func Save(ctx context.Context, eng *engine.Engine, a *archive.Archive, run archi
 	return run, nil
 }
 
-// writeParquet writes detections to dst (overwriting it) with the schema of
-// saved detections, engine.DetectionColumns: DuckDB reads them as NDJSON
-// from a file beside dst. An unsaved run (empty ID) has NULL run columns.
-func writeParquet(ctx context.Context, eng *engine.Engine, dst string, run archive.Run, dets []Detection) error {
+// writeParquet writes detections to dst with the schema of saved
+// detections, engine.DetectionColumns: the records go to an NDJSON file that
+// DuckDB converts. An unsaved run (empty ID) has NULL run columns.
+//
+// Both files live in the engine's spill directory when it has one: a
+// sandboxed engine may write nothing else, and the Parquet file is then
+// copied into dst. Otherwise DuckDB writes dst itself, the NDJSON beside it.
+func writeParquet(ctx context.Context, eng *engine.Engine, dst *os.File, run archive.Run, src source) error {
 	var runID, runAt any
 	if run.ID != "" {
 		runID, runAt = run.ID, results.Timestamp(run.At)
 	}
+	dir, out := filepath.Dir(dst.Name()), dst.Name()
+	if eng.TempDir() != "" {
+		dir = eng.TempDir()
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+	}
+	nd, err := os.CreateTemp(dir, "huntsql-detections-*.ndjson")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(nd.Name())
+	defer nd.Close()
+	if eng.TempDir() != "" {
+		out = strings.TrimSuffix(nd.Name(), ".ndjson") + ".parquet"
+		defer os.Remove(out)
+	}
+	w := bufio.NewWriterSize(nd, 1<<16)
 	var b bytes.Buffer
-	for _, d := range dets {
+	err = src.each(func(d Detection) error {
+		b.Reset()
 		rec := map[string]any{
 			"run_id": runID, "run_at": runAt, "rule_id": d.Rule.ID, "rule_name": d.Rule.Name, "severity": d.Rule.Severity,
 			"risk_score": d.Rule.RiskScore, "threat": d.Rule.Threat, "detection": d.Index, "evidence": d.Evidence,
@@ -64,10 +94,16 @@ func writeParquet(ctx context.Context, eng *engine.Engine, dst string, run archi
 		b.WriteString(`,"fields":`)
 		b.WriteString(d.Fields.JSON())
 		b.WriteString("}\n")
+		_, err := w.Write(b.Bytes())
+		return err
+	})
+	if err == nil {
+		err = w.Flush()
 	}
-	src := dst + ".ndjson"
-	defer os.Remove(src)
-	if err := os.WriteFile(src, b.Bytes(), archive.FilePerm); err != nil {
+	if err == nil {
+		err = nd.Close()
+	}
+	if err != nil {
 		return err
 	}
 	cols := make([]string, len(engine.DetectionColumns))
@@ -77,12 +113,25 @@ func writeParquet(ctx context.Context, eng *engine.Engine, dst string, run archi
 		names[i] = c[0]
 	}
 	q := fmt.Sprintf(`COPY (SELECT %s FROM read_json(%s, format = 'newline_delimited', columns = {%s}))
-TO %s (FORMAT parquet, COMPRESSION zstd)`, strings.Join(names, ", "), engine.Quote(src), strings.Join(cols, ", "), engine.Quote(dst))
+TO %s (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE %d)`, strings.Join(names, ", "), engine.Quote(nd.Name()), strings.Join(cols, ", "), engine.Quote(out), parquetRowGroup)
 	if err := eng.Exec(ctx, q); err != nil {
-		return fmt.Errorf("write parquet %s: %w", dst, err)
+		return fmt.Errorf("write parquet %s: %w", dst.Name(), err)
 	}
-	return nil
+	if out == dst.Name() {
+		return nil
+	}
+	pq, err := os.Open(out)
+	if err != nil {
+		return err
+	}
+	defer pq.Close()
+	_, err = io.Copy(dst, pq)
+	return err
 }
+
+// parquetRowGroup bounds the detections DuckDB holds while writing Parquet:
+// it buffers a row group at a time, and a detection can be large.
+const parquetRowGroup = 16384
 
 // NewRunID names a run by its start time.
 func NewRunID(t time.Time) string { return t.UTC().Format("20060102T150405.000Z") }

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"huntsql/internal/results"
-	"huntsql/rules"
 )
 
 // Summary is what an analyst reads first after a run: how many detections,
@@ -30,32 +29,11 @@ type Count struct {
 
 // Summarize counts located detections (see Locate).
 func Summarize(dets []Detection) Summary {
-	s := Summary{Detections: len(dets)}
-	sev, rule, host := map[string]int{}, map[string]int{}, map[string]int{}
+	var z summarizer
 	for _, d := range dets {
-		sev[d.Rule.Severity]++
-		rule[d.Rule.Name+"  ("+d.Rule.ID+")"]++
-		h := d.Event.Host
-		if h == "" {
-			h = "(no host)"
-		}
-		host[h]++
-		if t := d.Event.Time; !t.IsZero() {
-			if s.First.IsZero() || t.Before(s.First) {
-				s.First = t
-			}
-			if t.After(s.Last) {
-				s.Last = t
-			}
-		}
+		z.add(d)
 	}
-	for i := len(rules.Severities) - 1; i >= 0; i-- {
-		if n := sev[rules.Severities[i]]; n > 0 {
-			s.BySeverity = append(s.BySeverity, Count{rules.Severities[i], n})
-		}
-	}
-	s.ByRule, s.ByHost = ranked(rule), ranked(host)
-	return s
+	return z.result()
 }
 
 func ranked(m map[string]int) []Count {

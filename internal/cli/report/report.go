@@ -174,7 +174,8 @@ func runAndSave(ctx context.Context, opts *Options, a *archive.Archive, in *repo
 		return nil, 0, err
 	}
 	start := time.Now()
-	res := runner.Run(ctx, eng, selected, runner.Options{Timeout: opts.RuleTimeout})
+	store, res := runner.RunStored(ctx, eng, selected, runner.Options{Timeout: opts.RuleTimeout})
+	defer store.Close(context.WithoutCancel(ctx))
 	if err := ctx.Err(); err != nil {
 		eng.Close()
 		return nil, 0, err
@@ -186,10 +187,9 @@ func runAndSave(ctx context.Context, opts *Options, a *archive.Archive, in *repo
 			fmt.Fprintf(f.IO.ErrOut, "error: rule %s (%s) failed: %v\n", r.Rule.ID, r.Rule.Source, r.Err)
 		}
 	}
-	in.Detections = runner.Detections(res)
-	// Saving writes Parquet: the sandboxed engine cannot, so it gets its own.
-	out, err := f.Engine(ctx)
-	if err != nil {
+	// The page holds every detection; the same engine saves them, sandboxed
+	// as it is, through its spill directory.
+	if in.Detections, err = store.All(ctx); err != nil {
 		eng.Close()
 		return nil, 0, err
 	}
@@ -197,8 +197,7 @@ func runAndSave(ctx context.Context, opts *Options, a *archive.Archive, in *repo
 	for i, r := range selected {
 		ids[i] = r.ID
 	}
-	saved, err := runner.Save(ctx, out, a, archive.Run{ID: runner.NewRunID(start), At: start.UTC(), Rules: ids, From: rng.From, To: rng.To}, in.Detections)
-	out.Close()
+	saved, err := store.Save(ctx, a, archive.Run{ID: runner.NewRunID(start), At: start.UTC(), Rules: ids, From: rng.From, To: rng.To})
 	if err != nil {
 		eng.Close()
 		return nil, 0, err

@@ -11,7 +11,6 @@ import (
 
 	"huntsql/internal/archive"
 	"huntsql/internal/cli/cmdutil"
-	"huntsql/internal/engine"
 	"huntsql/rules/runner"
 )
 
@@ -185,7 +184,9 @@ func Run(ctx context.Context, opts *Options) error {
 	}
 	progress := f.IO.ShowProgress() && !opts.Quiet
 	start := time.Now()
-	res := runner.Run(ctx, eng, selected, runner.Options{
+	// The detections stay in the engine, not in memory: a noisy rule must
+	// not make the run grow with them.
+	store, res := runner.RunStored(ctx, eng, selected, runner.Options{
 		Timeout: opts.RuleTimeout,
 		OnDone: func(i int, r runner.Result) {
 			if progress {
@@ -193,57 +194,33 @@ func Run(ctx context.Context, opts *Options) error {
 			}
 		},
 	})
+	defer store.Close(context.WithoutCancel(ctx))
 	if progress {
 		fmt.Fprint(errOut, "\r\033[K")
 	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	dets := runner.Detections(res)
 	summary := !opts.Quiet && (opts.Summary || f.IO.ShowProgress())
 	if format.Located || summary {
-		if err := runner.Locate(ctx, eng, dets); err != nil {
+		if err := store.Locate(ctx); err != nil {
 			return err
 		}
 	}
-	// The sandboxed engine cannot write files: Parquet output and --save share
-	// a second engine, opened only for them.
-	var writer *engine.Engine
-	writeEngine := func() (*engine.Engine, error) {
-		if writer == nil {
-			if writer, err = f.Engine(ctx); err != nil {
-				return nil, err
-			}
-		}
-		return writer, nil
-	}
-	defer func() {
-		if writer != nil {
-			writer.Close()
-		}
-	}()
+	// One engine does it all: sandboxed, it still writes files through its
+	// spill directory, inside the archive.
 	wo := runner.WriteOptions{}
 	if opts.Output != "" {
-		out := eng
-		if format.FileOnly {
-			if out, err = writeEngine(); err != nil {
-				return err
-			}
-		}
-		err = runner.WriteFile(ctx, out, opts.Output, opts.Format, dets, wo)
+		err = store.WriteFile(ctx, opts.Output, opts.Format, wo)
 	} else {
 		wo.LineWidth = f.IO.TerminalWidth()
-		err = runner.Write(f.IO.Out, opts.Format, dets, wo)
+		err = store.Write(ctx, f.IO.Out, opts.Format, wo)
 	}
 	if err != nil {
 		return err
 	}
 
 	if opts.Save {
-		out, err := writeEngine()
-		if err != nil {
-			return err
-		}
 		a, err := f.Archive()
 		if err != nil {
 			return err
@@ -252,7 +229,7 @@ func Run(ctx context.Context, opts *Options) error {
 		for i, r := range selected {
 			ids[i] = r.ID
 		}
-		saved, err := runner.Save(ctx, out, a, archive.Run{ID: runner.NewRunID(start), At: start.UTC(), Rules: ids, From: rng.From, To: rng.To}, dets)
+		saved, err := store.Save(ctx, a, archive.Run{ID: runner.NewRunID(start), At: start.UTC(), Rules: ids, From: rng.From, To: rng.To})
 		if err != nil {
 			return err
 		}
@@ -270,26 +247,26 @@ func Run(ctx context.Context, opts *Options) error {
 	}
 	if !opts.Quiet {
 		for _, r := range res {
-			status := fmt.Sprintf("%d detections", len(r.Rows))
+			status := fmt.Sprintf("%d detections", r.Count)
 			if r.Err != nil {
 				status = "FAILED"
 			}
 			fmt.Fprintf(errOut, "%-40s %-16s %s events scanned, %.2fs  %s\n", r.Rule.ID, status, cmdutil.Thousands(scanned), r.Elapsed.Seconds(), r.Rule.Name)
 		}
 		fmt.Fprintf(errOut, "ran %d rules over %s events in %.2fs: %d detections, %d rules failed\n",
-			len(res), cmdutil.Thousands(scanned), time.Since(start).Seconds(), len(dets), failed)
+			len(res), cmdutil.Thousands(scanned), time.Since(start).Seconds(), store.Count(), failed)
 	}
 	if summary {
 		fmt.Fprintln(errOut)
-		if err := runner.Summarize(dets).Write(errOut, summaryTop); err != nil {
+		if err := store.Summary().Write(errOut, summaryTop); err != nil {
 			return err
 		}
 	}
 	if failed > 0 || broken > 0 {
 		return &cmdutil.RulesFailedError{Failed: failed, Total: len(res), Broken: broken}
 	}
-	if opts.FailOnDetections && len(dets) > 0 {
-		return &cmdutil.DetectionsFoundError{Count: len(dets)}
+	if opts.FailOnDetections && store.Count() > 0 {
+		return &cmdutil.DetectionsFoundError{Count: store.Count()}
 	}
 	return nil
 }
