@@ -338,7 +338,7 @@ func (l *load) run(ctx context.Context) error {
 
 	w := newPartitionWriter(ctx, l)
 	err := l.collect(ctx, results, w)
-	if werr := w.close(); err == nil {
+	if werr := w.close(ctx); err == nil {
 		err = werr
 	}
 	for i := range l.inputs {

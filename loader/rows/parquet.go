@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"unsafe"
 
 	"github.com/apache/arrow-go/v18/parquet"
@@ -58,6 +59,43 @@ func parquetSchema(props *parquet.WriterProperties) (*pqschema.Schema, error) {
 	return pqarrow.ToParquet(schema.Arrow(), props, pqarrow.DefaultWriterProps())
 }
 
+// LeafPaths lists, per field of the archive schema, the paths of its Parquet
+// leaf columns (two for a map, one otherwise), for per-column writer
+// properties.
+var LeafPaths = func() [][]parquet.ColumnPath {
+	sc, err := parquetSchema(parquet.NewWriterProperties())
+	if err != nil {
+		panic(err)
+	}
+	paths := make([][]parquet.ColumnPath, len(schema.Fields))
+	for i := range sc.NumColumns() {
+		f := sc.ColumnRoot(i)
+		fi := sc.Root().FieldIndexByField(f)
+		paths[fi] = append(paths[fi], sc.Column(i).ColumnPath())
+	}
+	return paths
+}()
+
+// NullColumns reports, per field of the archive schema, whether none of the
+// segments' rows sets it.
+func NullColumns(segs []Segment) []bool {
+	null := make([]bool, len(schema.Fields))
+	for ci := range null {
+		null[ci] = true
+		for _, sg := range segs {
+			c := &sg.B.cols[ci]
+			if c.valid == nil {
+				continue
+			}
+			if slices.ContainsFunc(sg.Rows, func(r int) bool { return c.valid[r] }) {
+				null[ci] = false
+				break
+			}
+		}
+	}
+	return null
+}
+
 // scratch holds buffers reused from column to column.
 type scratch struct {
 	bytes []parquet.ByteArray
@@ -82,8 +120,17 @@ func (s *scratch) column(rgw file.SerialRowGroupWriter, segs []Segment, refs []R
 		if dictionaryColumn[ci] {
 			// Repeated text goes in as a dictionary array built from the
 			// interned values: the encoder hashes nothing.
+			set := false
 			for _, r := range refs {
-				s.def = append(s.def, int16(b2i(col(r).ok(r.R))))
+				ok := col(r).ok(r.R)
+				set = set || ok
+				s.def = append(s.def, int16(b2i(ok)))
+			}
+			if !set {
+				// Only levels (and the writer may have no dictionary
+				// for the column: see the loader's fileWriterProps).
+				_, err = cw.(*file.ByteArrayColumnChunkWriter).WriteBatch(nil, s.def, nil)
+				return err
 			}
 			arr := dictStrings(segs, refs, ci)
 			defer arr.Release()
@@ -127,6 +174,10 @@ func (s *scratch) column(rgw file.SerialRowGroupWriter, segs []Segment, refs []R
 				s.def, s.rep = append(s.def, elem), append(s.rep, min(int16(i), 1))
 				s.idx = append(s.idx, known.id(v))
 			}
+		}
+		if len(s.idx) == 0 {
+			_, err = cw.(*file.ByteArrayColumnChunkWriter).WriteBatch(nil, s.def, s.rep)
+			return err
 		}
 		arr := dictArray(known.values, s.idx, validity{})
 		defer arr.Release()

@@ -79,6 +79,7 @@ type Batch struct {
 	// that ids refer to (see SetShared).
 	shared [][]string
 	lists  []string // where SetList copies lists
+	text   []byte   // where AppendRows copies text
 }
 
 var (
@@ -304,6 +305,79 @@ func (s Segment) Fill(col int, v string) {
 			c.ids[r] = -1
 		}
 	}
+}
+
+// AppendRows copies the segment's rows to the end of b, their text too, so
+// that b keeps nothing of the segment's batch alive (the writer holds the rows
+// of small partitions this way from one flush to the next). Values a
+// normalizer numbered (SetShared) become plain text that still refers to the
+// normalizer's numbering, which outlives every batch. Column skip is left
+// NULL.
+func (b *Batch) AppendRows(sg Segment, skip int) {
+	src, n := sg.B, b.Len
+	if need := n + len(sg.Rows); need > b.rows {
+		b.grow(max(need, 2*b.rows))
+	}
+	b.Len += len(sg.Rows)
+	for ci := range src.cols {
+		sc := &src.cols[ci]
+		if sc.valid == nil || ci == skip || !slices.ContainsFunc(sg.Rows, func(r int) bool { return sc.valid[r] }) {
+			continue
+		}
+		if b.cols[ci].valid == nil {
+			b.alloc(ci)
+		}
+		dc := &b.cols[ci]
+		for k, r := range sg.Rows {
+			if !sc.valid[r] {
+				continue
+			}
+			i := n + k
+			dc.valid[i] = true
+			switch schema.Fields[ci].Kind {
+			case schema.String:
+				if sc.ids != nil && sc.ids[r] >= 0 {
+					dc.str[i] = src.shared[ci][sc.ids[r]]
+				} else {
+					dc.str[i] = b.copyText(sc.str[r])
+				}
+				if dc.ids != nil {
+					dc.ids[i] = -1
+				}
+				b.Bytes += len(dc.str[i])
+			case schema.Int, schema.Time:
+				dc.i64[i] = sc.i64[r]
+				b.Bytes += 8
+			case schema.StringList:
+				l := make([]string, len(sc.list[r]))
+				for j, v := range sc.list[r] {
+					l[j] = b.copyText(v)
+					b.Bytes += len(v) + 4
+				}
+				dc.list[i] = l
+			case schema.StringMap:
+				kv := make([]KV, len(sc.kv[r]))
+				for j, e := range sc.kv[r] {
+					kv[j] = KV{b.copyText(e.K), b.copyText(e.V)}
+					b.Bytes += len(e.K) + len(e.V) + 8
+				}
+				dc.kv[i] = kv
+			}
+		}
+	}
+}
+
+// copyText copies s into the batch's text arena.
+func (b *Batch) copyText(s string) string {
+	if s == "" {
+		return ""
+	}
+	if cap(b.text)-len(b.text) < len(s) {
+		b.text = make([]byte, 0, max(256<<10, len(s)))
+	}
+	start := len(b.text)
+	b.text = append(b.text, s...)
+	return unsafe.String(&b.text[start], len(s))
 }
 
 // Time returns row i's @timestamp in microseconds.
