@@ -5,8 +5,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -64,8 +66,13 @@ func writeParquet(ctx context.Context, eng *engine.Engine, dst *os.File, run arc
 	dir, out := filepath.Dir(dst.Name()), dst.Name()
 	if eng.TempDir() != "" {
 		dir = eng.TempDir()
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return err
+		if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+			// Made for these files, gone with them, as DuckDB does with the
+			// spill files it writes there (unless it spills there meanwhile).
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return err
+			}
+			defer os.Remove(dir)
 		}
 	}
 	nd, err := os.CreateTemp(dir, "huntsql-detections-*.ndjson")
