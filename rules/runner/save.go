@@ -69,7 +69,7 @@ func writeParquet(ctx context.Context, eng *engine.Engine, dst *os.File, run arc
 		if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
 			// Made for these files, gone with them, as DuckDB does with the
 			// spill files it writes there (unless it spills there meanwhile).
-			if err := os.MkdirAll(dir, 0o755); err != nil {
+			if err := os.MkdirAll(dir, archive.DirPerm); err != nil {
 				return err
 			}
 			defer os.Remove(dir)
