@@ -403,20 +403,51 @@ func writeArrowParquet(pf pendingFile, p string) error {
 // holds a few bytes of definition levels, and an empty dictionary page and
 // two zstd frames each cost more than the column's data (most of the
 // archive's columns are NULL in any one file, and small files are common).
+// Statistics stay: their null count lets DuckDB skip the file on a filter.
+// Files of one kind of log leave the same columns NULL: the properties are
+// kept by NULL columns, for the first maxPropsKept sets seen.
 func fileWriterProps(segs []rows.Segment) *parquet.WriterProperties {
-	p := arrowWriterProps
-	for ci, null := range rows.NullColumns(segs) {
-		if !null {
+	null := rows.NullColumns(segs)
+	key := make([]byte, 0, len(null))
+	for _, n := range null {
+		key = append(key, byte(b2i(n)))
+	}
+	propsMu.Lock()
+	p, ok := propsByNulls[string(key)]
+	propsMu.Unlock()
+	if ok {
+		return p
+	}
+	opts := slices.Clip(arrowWriterProps)
+	for ci, n := range null {
+		if !n {
 			continue
 		}
-		if len(p) == len(arrowWriterProps) {
-			p = slices.Clip(p)
-		}
 		for _, path := range rows.LeafPaths[ci] {
-			p = append(p, parquet.WithDictionaryPath(path, false), parquet.WithCompressionPath(path, compress.Codecs.Uncompressed))
+			opts = append(opts, parquet.WithDictionaryPath(path, false), parquet.WithCompressionPath(path, compress.Codecs.Uncompressed))
 		}
 	}
-	return parquet.NewWriterProperties(p...)
+	p = parquet.NewWriterProperties(opts...)
+	propsMu.Lock()
+	if len(propsByNulls) < maxPropsKept {
+		propsByNulls[string(key)] = p
+	}
+	propsMu.Unlock()
+	return p
+}
+
+const maxPropsKept = 256
+
+var (
+	propsMu      sync.Mutex
+	propsByNulls = map[string]*parquet.WriterProperties{}
+)
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // bufferedFile is a file written through a buffer; Close flushes, then closes.

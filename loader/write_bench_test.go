@@ -39,8 +39,13 @@ func evtxBatches(tb testing.TB, name string) []*rows.Batch {
 }
 
 // BenchmarkWriteSmallFiles writes the rows of system.evtx (1,881 events over
-// many days) as one Parquet file per day: the fixed cost of a file.
-func BenchmarkWriteSmallFiles(b *testing.B) {
+// 22 days) as one Parquet file per day, BenchmarkWriteOneFile as one file:
+// the difference is the fixed cost of a file.
+func BenchmarkWriteSmallFiles(b *testing.B) { benchmarkWrite(b, false) }
+
+func BenchmarkWriteOneFile(b *testing.B) { benchmarkWrite(b, true) }
+
+func benchmarkWrite(b *testing.B, one bool) {
 	batches := evtxBatches(b, "damaged/system.evtx")
 	byDay := map[int64][]rows.Segment{}
 	for _, bt := range batches {
@@ -50,6 +55,9 @@ func BenchmarkWriteSmallFiles(b *testing.B) {
 			idx[d] = append(idx[d], i)
 		}
 		for d, r := range idx {
+			if one {
+				d = 0
+			}
 			byDay[d] = append(byDay[d], rows.Segment{B: bt, Rows: r})
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"sync"
 	"unsafe"
 
 	"github.com/apache/arrow-go/v18/parquet"
@@ -21,7 +22,7 @@ import (
 // (event.original is never copied into an intermediate array), and levels are
 // computed here for the few nested columns.
 func WriteParquet(w io.Writer, segs []Segment, refs []Ref, props *parquet.WriterProperties) error {
-	sc, err := parquetSchema(props)
+	sc, err := archiveSchema()
 	if err != nil {
 		return err
 	}
@@ -59,11 +60,17 @@ func parquetSchema(props *parquet.WriterProperties) (*pqschema.Schema, error) {
 	return pqarrow.ToParquet(schema.Arrow(), props, pqarrow.DefaultWriterProps())
 }
 
+// archiveSchema is parquetSchema, derived once: the writer properties that
+// bear on it (format version, root name) are the same for every file.
+var archiveSchema = sync.OnceValues(func() (*pqschema.Schema, error) {
+	return parquetSchema(parquet.NewWriterProperties())
+})
+
 // LeafPaths lists, per field of the archive schema, the paths of its Parquet
 // leaf columns (two for a map, one otherwise), for per-column writer
 // properties.
 var LeafPaths = func() [][]parquet.ColumnPath {
-	sc, err := parquetSchema(parquet.NewWriterProperties())
+	sc, err := archiveSchema()
 	if err != nil {
 		panic(err)
 	}
