@@ -73,14 +73,19 @@ func benchmarkWrite(b *testing.B, one bool) {
 	}
 	dir := b.TempDir()
 	p := filepath.Join(dir, "f.parquet")
+	size := int64(0)
 	b.ResetTimer()
 	for b.Loop() {
+		size = 0
 		for _, f := range files {
 			if err := writeArrowParquet(f, p); err != nil {
 				b.Fatal(err)
 			}
+			st, _ := os.Stat(p)
+			size += st.Size()
 		}
 	}
+	b.ReportMetric(float64(size), "bytes")
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(files)), "ns/file")
 	b.ReportMetric(float64(total)/float64(len(files)), "rows/file")
 }
