@@ -93,6 +93,7 @@ func newPartitionWriter(ctx context.Context, l *load) *partitionWriter {
 				if w.failed() != nil {
 					continue
 				}
+				f.sort()
 				err := l.fillHashes(ctx, &f)
 				if err == nil {
 					err = l.writeParquet(ctx, f, f.meta.Path)
@@ -183,6 +184,7 @@ func (w *partitionWriter) flush(ctx context.Context, final bool) error {
 	}
 	slices.Sort(days)
 	var files []pendingFile
+	var small []int64
 	for _, d := range days {
 		segs := w.parts[d]
 		size := segmentBytes(segs)
@@ -190,14 +192,33 @@ func (w *partitionWriter) flush(ctx context.Context, final bool) error {
 			size += h.size()
 		}
 		if !final && size < w.limit/16 {
-			if err := w.hold(ctx, d, segs); err != nil {
-				return err
-			}
+			small = append(small, d)
 			continue
 		}
 		files = append(files, w.prepareFile(d, segs))
 	}
+	parts := w.parts
 	w.parts, w.bytes = map[int64][]rows.Segment{}, 0
+	// The small dates' rows are copied aside while the files are written
+	// (the copies skip the input hash column, the only one writers set).
+	held := make(chan error, 1)
+	go func() {
+		for _, d := range small {
+			if err := w.hold(ctx, d, parts[d]); err != nil {
+				held <- err
+				return
+			}
+		}
+		held <- nil
+	}()
+	err := w.send(files)
+	if herr := <-held; err == nil {
+		err = herr
+	}
+	if err != nil {
+		return err
+	}
+	files = files[:0]
 	if w.heldBytes > w.limit/4*3 {
 		for w.heldBytes > w.limit/8*5 {
 			// The largest held date, the earliest of equals: a stable choice.
@@ -214,6 +235,11 @@ func (w *partitionWriter) flush(ctx context.Context, final bool) error {
 	if afterFlush != nil {
 		afterFlush(w, final)
 	}
+	return w.send(files)
+}
+
+// send queues files for the writers.
+func (w *partitionWriter) send(files []pendingFile) error {
 	for _, f := range files {
 		if err := w.failed(); err != nil {
 			return err
@@ -266,7 +292,7 @@ func (w *partitionWriter) hold(ctx context.Context, day int64, segs []rows.Segme
 	return nil
 }
 
-// prepareFile sorts one date's rows, held and new, for writing, and lets go
+// prepareFile names the file of one date's rows, held and new, and lets go
 // of the held ones.
 func (w *partitionWriter) prepareFile(day int64, segs []rows.Segment) pendingFile {
 	var inputs []string
@@ -297,20 +323,20 @@ func (w *partitionWriter) close(ctx context.Context) error {
 	return err
 }
 
-// prepareFile sorts one date's rows.
+// prepareFile names one date's file; the writer sorts its rows (sort).
 func (l *load) prepareFile(day int64, segs []rows.Segment) pendingFile {
 	date := dayDate(day)
 	l.seq++
 	rel := path.Join(archive.PartitionDir(date), fmt.Sprintf("part-%s-%05d.parquet", l.id, l.seq))
-	refs := rows.SortedRefs(segs)
-	return pendingFile{
-		segs: segs, refs: refs,
-		meta: archive.File{
-			Path: rel, Date: date, Rows: int64(len(refs)), LoadID: l.id,
-			MinTS: time.UnixMicro(refs[0].Time(segs)).UTC(),
-			MaxTS: time.UnixMicro(refs[len(refs)-1].Time(segs)).UTC(),
-		},
-	}
+	return pendingFile{segs: segs, meta: archive.File{Path: rel, Date: date, LoadID: l.id}}
+}
+
+// sort puts a file's rows in archive order and notes their count and times.
+func (f *pendingFile) sort() {
+	f.refs = rows.SortedRefs(f.segs)
+	f.meta.Rows = int64(len(f.refs))
+	f.meta.MinTS = time.UnixMicro(f.refs[0].Time(f.segs)).UTC()
+	f.meta.MaxTS = time.UnixMicro(f.refs[len(f.refs)-1].Time(f.segs)).UTC()
 }
 
 var colSHA = schema.MustIndex(schema.InputSHA256)
