@@ -367,13 +367,14 @@ func (b *Batch) AppendRows(sg Segment, skip int) {
 	}
 }
 
-// copyText copies s into the batch's text arena.
+// copyText copies s into the batch's text arena, whose blocks double from
+// 4 KiB to 256 KiB: a batch holding a few rows wastes little.
 func (b *Batch) copyText(s string) string {
 	if s == "" {
 		return ""
 	}
 	if cap(b.text)-len(b.text) < len(s) {
-		b.text = make([]byte, 0, max(256<<10, len(s)))
+		b.text = make([]byte, 0, max(len(s), min(256<<10, max(4<<10, 2*cap(b.text)))))
 	}
 	start := len(b.text)
 	b.text = append(b.text, s...)
