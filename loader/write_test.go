@@ -161,3 +161,31 @@ func TestSparseDatesGiveFewFiles(t *testing.T) {
 		t.Errorf("a second load writes other files:\n%v\n%v", layout(man2), layout(m))
 	}
 }
+
+// TestHeldRowsKeepEveryValue loads real .evtx files (maps, lists, every kind
+// of column) with a flush budget small enough that most dates are held and
+// with one large enough that none is: the archives hold the same rows.
+func TestHeldRowsKeepEveryValue(t *testing.T) {
+	inputs := []string{"../fixtures/evtx/damaged/system.evtx", "../fixtures/evtx/damaged/sysmon.evtx", "../fixtures/evtx/damaged/security.evtx"}
+	holds := 0
+	afterFlush = func(w *partitionWriter, final bool) {
+		if !final {
+			holds += len(w.held)
+		}
+	}
+	defer func() { afterFlush = nil }()
+	small, large := t.TempDir(), t.TempDir()
+	mustLoadWith(t, small, Options{FlushBytes: 512 << 10}, inputs...)
+	if holds == 0 {
+		t.Fatal("no date was held: the test needs a smaller budget")
+	}
+	mustLoadWith(t, large, Options{FlushBytes: 1 << 30}, inputs...)
+	const cols = `* EXCLUDE ("huntsql.load_id")`
+	got, want := dump(t, small, cols), dump(t, large, cols)
+	if n := strings.Count(want, "\n"); n != 1881+358+2261 || !strings.Contains(want, `"winlog.event_data":{`) {
+		t.Fatalf("%d rows archived, want 4,500 with their EventData", n)
+	}
+	if got != want {
+		t.Errorf("rows held across flushes differ from rows written at once (%d and %d bytes of NDJSON)", len(got), len(want))
+	}
+}
