@@ -1,13 +1,21 @@
-// Package scan evaluates many rules in one pass over the archive. A rule that
+// Package scan evaluates many rules together over the archive. A rule that
 // has a structured form (the view it reads, its match condition, the event
 // codes it can match, its output columns and order) needs no query of its
-// own: rules reading the same view share one scan that tags every event with
-// the rules it matches, keeping only the matching events; each rule's
-// detections are then selected from that small set. Running 1,600 Sigma rules
-// reads the archive once per view, not 1,600 times.
+// own: the rules reading one view share its passes, and each rule's
+// detections are then selected from the few events they matched. Running
+// 1,600 Sigma rules does not read the archive 1,600 times.
+//
+// Most rules can be routed: a literal search over a few values of each event
+// (all rules' literals at once, see prefilter) tells which rules the event can
+// possibly match, and only those rules' conditions are evaluated on it, in
+// SQL. Rules that cannot be routed (no literal derivable from the condition,
+// or one most events hold) are evaluated on every event, in one pass per few
+// hundred rules. The condition always decides: routing only skips events a
+// rule cannot match.
 package scan
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"regexp"
@@ -37,28 +45,29 @@ type Result struct {
 // Stats describe a run.
 type Stats struct {
 	Scans   int           // passes over the archive: one per view
-	Matched int64         // events matched by at least one rule
+	Matched int64         // matches found: an event counts once per rule it matches
+	Routed  int           // rules evaluated only on the events their literals route to them
 	Scan    time.Duration // time in the shared scans
 }
 
-// maxPerScan bounds the conditions evaluated in one pass: DuckDB binds and
+// maxPerScan bounds the conditions of one statement: DuckDB binds and
 // optimizes one expression per rule, and a few hundred per statement keep that
 // cost small next to the scan.
-const maxPerScan = 400
+var maxPerScan = 400 // a variable for tests
 
 // Options tune Run.
 type Options struct {
-	// Timeout bounds each rule (0: none). A shared scan may take Timeout per
-	// rule it evaluates; a scan over that falls back to one rule at a time,
-	// each bounded by Timeout, so that a runaway rule fails alone.
+	// Timeout bounds each rule (0: none). A statement shared by several rules
+	// may take Timeout per rule it evaluates; one over that is evaluated
+	// again one rule at a time, each bounded by Timeout, so that a runaway
+	// rule fails alone.
 	Timeout time.Duration
 }
 
 // Run evaluates plans, calling done(i, result) for each plan in order of i
-// within each view group. A condition that fails to bind (or a scan over its
-// time) fails its group's scan; Run then falls back to evaluating that
-// group's rules one by one, so that one bad rule does not stop the others.
-// Run returns early only when ctx ends.
+// within each view. A condition that fails to bind (or a statement over its
+// time) is evaluated again alone, so that one bad rule fails alone and does
+// not stop the others. Run returns early only when ctx ends.
 func Run(ctx context.Context, eng *engine.Engine, plans []Plan, opts Options, done func(i int, r Result)) (Stats, error) {
 	var st Stats
 	groups := map[string][]int{}
@@ -74,68 +83,102 @@ func Run(ctx context.Context, eng *engine.Engine, plans []Plan, opts Options, do
 		if err != nil {
 			return st, err
 		}
-		idx := groups[view]
-		for len(idx) > 0 {
-			n := min(len(idx), maxPerScan)
-			if err := runGroup(ctx, eng, view, cols, plans, idx[:n], opts, done, &st); err != nil {
-				return st, err
-			}
-			idx = idx[n:]
+		if err := runView(ctx, eng, view, cols, plans, groups[view], opts, done, &st); err != nil {
+			return st, err
 		}
 	}
 	return st, nil
 }
 
-// runGroup evaluates plans idx, which all read view, with one scan.
-// cols are the view's columns.
-func runGroup(ctx context.Context, eng *engine.Engine, view string, cols []string, plans []Plan, idx []int, opts Options, done func(int, Result), st *Stats) error {
+// hitsTable holds, for the view being scanned, the events any rule matched:
+// the columns the rules' outputs read and __rules, the positions (in the
+// view's rules) of the rules each row matched.
+const hitsTable = "huntsql_scan_hits"
+
+// runView evaluates plans idx, which all read view (with columns cols).
+func runView(ctx context.Context, eng *engine.Engine, view string, cols []string, plans []Plan, idx []int, opts Options, done func(int, Result), st *Stats) error {
 	start := time.Now()
-	table := "huntsql_scan_hits"
-	q := hitsQuery(view, cols, plans, idx, table)
-	sctx, cancel := bounded(ctx, opts.Timeout*time.Duration(len(idx)))
-	err := eng.Exec(sctx, q)
-	cancel()
-	if err != nil {
-		if ctx.Err() != nil {
+	kept := keep(cols, plans, idx)
+	cleanup := context.WithoutCancel(ctx)
+	if err := eng.Exec(ctx, fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS SELECT %s, NULL::INTEGER[] AS __rules FROM %s LIMIT 0", hitsTable, strings.Join(kept, ", "), view)); err != nil {
+		return err
+	}
+	defer eng.Exec(cleanup, "DROP TABLE IF EXISTS "+hitsTable)
+	wheres := make([]string, len(idx))
+	for k, i := range idx {
+		wheres[k] = plans[i].Where
+	}
+	failed := map[int]Result{}
+	// insert runs a statement over the rules ks (positions in idx) into the
+	// hits table; if it fails, each rule runs alone, and those that fail
+	// alone are failed.
+	insert := func(ks []int, query func(ks []int) string) error {
+		sctx, cancel := bounded(ctx, opts.Timeout*time.Duration(len(ks)))
+		err := eng.Exec(sctx, "INSERT INTO "+hitsTable+"\n"+query(ks))
+		cancel()
+		if err == nil || ctx.Err() != nil {
 			return ctx.Err()
 		}
-		// One rule's condition broke the statement, or one rule runs away:
-		// evaluate each alone, so that the failure is that rule's only.
-		for _, i := range idx {
+		for _, k := range ks {
 			t0 := time.Now()
 			rctx, cancel := bounded(ctx, opts.Timeout)
-			res := one(rctx, eng, view, cols, plans[i], table)
+			err := eng.Exec(rctx, "INSERT INTO "+hitsTable+"\n"+query([]int{k}))
 			cancel()
-			res.Elapsed = time.Since(t0)
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			if res.Err != nil && rctx.Err() == context.DeadlineExceeded {
-				res.Err = &TimeoutError{Limit: opts.Timeout, Elapsed: res.Elapsed, Cause: res.Err}
+			if err != nil {
+				res := Result{Err: err, Elapsed: time.Since(t0)}
+				if rctx.Err() == context.DeadlineExceeded {
+					res.Err = &TimeoutError{Limit: opts.Timeout, Elapsed: res.Elapsed, Cause: err}
+				}
+				failed[k] = res
 			}
-			done(i, res)
 		}
 		return nil
 	}
-	defer eng.Exec(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS "+table)
+
+	routed, full, err := prepareRouting(ctx, eng, view, cols, kept, plans, idx, wheres, opts)
+	if err != nil {
+		return err
+	}
+	if routed != nil {
+		st.Routed += len(routed.order)
+		defer routed.drop(cleanup, eng)
+		for ks := range slices.Chunk(routed.order, maxPerScan) {
+			if err := insert(ks, routed.hits); err != nil {
+				return err
+			}
+		}
+	}
+	for ks := range slices.Chunk(full, maxPerScan) {
+		q := func(ks []int) string { return hitsQuery(view, kept, wheres, ks, codesOf(plans, pick(idx, ks))) }
+		if err := insert(ks, q); err != nil {
+			return err
+		}
+	}
 	st.Scans++
 	st.Scan += time.Since(start)
 	var matched int64
-	if err := eng.Conn().QueryRowContext(ctx, "SELECT count(*) FROM "+table).Scan(&matched); err == nil {
+	if err := eng.Conn().QueryRowContext(ctx, "SELECT coalesce(sum(len(__rules)), 0) FROM "+hitsTable).Scan(&matched); err == nil {
 		st.Matched += matched
 	}
 	// Most rules match nothing: only those that do need a query of their own.
-	fired, err := firedRules(ctx, eng, table)
+	fired, err := firedRules(ctx, eng, hitsTable)
 	if err != nil {
 		return err
 	}
 	for k, i := range idx {
 		t0 := time.Now()
+		if res, ok := failed[k]; ok {
+			done(i, res)
+			continue
+		}
 		if !fired[k] {
 			done(i, Result{Columns: columnNames(plans[i])})
 			continue
 		}
-		res := selectRule(ctx, eng, table, plans[i], fmt.Sprintf("list_contains(__rules, %d)", k))
+		res := selectRule(ctx, eng, hitsTable, plans[i], fmt.Sprintf("list_contains(__rules, %d)", k))
 		res.Elapsed = time.Since(t0)
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -143,6 +186,146 @@ func runGroup(ctx context.Context, eng *engine.Engine, view string, cols []strin
 		done(i, res)
 	}
 	return nil
+}
+
+// routing is the state of the routed rules of a view: the events table and
+// the pairs table (see routedQueries) and the conditions, rewritten to read
+// the values the events table holds.
+type routing struct {
+	order  []int    // routed rules (positions), the most often routed first
+	wheres []string // by position; the routed ones rewritten
+	kept   []string
+}
+
+// hits is the statement selecting what rules ks match (see routedHits).
+func (r *routing) hits(ks []int) string { return routedHits(r.kept, r.wheres, ks) }
+
+func (r *routing) drop(ctx context.Context, eng *engine.Engine) {
+	eng.Exec(ctx, "DROP TABLE IF EXISTS huntsql_scan_events")
+	eng.Exec(ctx, "DROP TABLE IF EXISTS huntsql_scan_pairs")
+}
+
+// prepareRouting derives the rules' triggers and, for the rules that have one, fills
+// the events and pairs tables. It returns the routing (nil when no rule is
+// routed) and the positions of the rules to evaluate on every event. Routing
+// that fails (a condition DuckDB cannot parse is merely not routed; a
+// failing or timed-out routing statement) leaves every rule to be
+// evaluated on every event.
+func prepareRouting(ctx context.Context, eng *engine.Engine, view string, cols, kept []string, plans []Plan, idx []int, wheres []string, opts Options) (*routing, []int, error) {
+	all := make([]int, len(idx))
+	for k := range all {
+		all[k] = k
+	}
+	trig, candidates, err := triggers(ctx, eng, view, codesOf(plans, idx), wheres)
+	if err != nil {
+		return nil, all, ctx.Err()
+	}
+	var routed, full []int
+	for k, t := range trig {
+		if len(t.atoms) > 0 {
+			routed = append(routed, k)
+		} else {
+			full = append(full, k)
+		}
+	}
+	if len(routed) == 0 {
+		return nil, full, nil
+	}
+	pf := newPrefilter(trig)
+	name, err := pf.register(eng)
+	if err != nil {
+		return nil, all, ctx.Err()
+	}
+	// Each pair goes down the list of WHENs to its rule's: the rules
+	// routed most often come first.
+	slices.SortStableFunc(routed, func(a, b int) int { return cmp.Compare(trig[b].share, trig[a].share) })
+	// A value the conditions read more often than there are candidate
+	// events (by the sample: each rule reads it on its share of the events)
+	// is computed once per candidate event, into the events table, and the
+	// conditions read it there.
+	sub := make([]string, len(routed))
+	weights := make([]float64, len(routed))
+	for i, k := range routed {
+		sub[i] = wheres[k]
+		weights[i] = trig[k].share
+	}
+	shared, sub := hoist(sub, weights, candidates)
+	r := &routing{order: routed, wheres: slices.Clone(wheres), kept: kept}
+	for i, k := range routed {
+		r.wheres[k] = sub[i]
+	}
+	sctx, cancel := bounded(ctx, opts.Timeout*time.Duration(len(routed)))
+	defer cancel()
+	for _, q := range routedQueries(view, cols, kept, name, pf.values, wheres, shared, routed, codesOf(plans, pick(idx, routed))) {
+		if err := eng.Exec(sctx, q); err != nil {
+			r.drop(context.WithoutCancel(ctx), eng)
+			return nil, all, ctx.Err()
+		}
+	}
+	return r, full, nil
+}
+
+func pick(idx, pos []int) []int {
+	out := make([]int, len(pos))
+	for i, p := range pos {
+		out[i] = idx[p]
+	}
+	return out
+}
+
+// routedQueries fill two tables for routed rules: the events that trigger
+// any (huntsql_scan_events: the columns the outputs and conditions read, and
+// __set, the rules each triggers, from the prefilter function fn over
+// values), and one row per event and rule it triggers (huntsql_scan_pairs:
+// __id, the event's rowid, and __k, the rule's position), in rule order.
+// The events table also holds the shared values (see hoist) as __v0, __v1, ….
+func routedQueries(view string, cols, kept []string, fn string, values, wheres, shared []string, routed []int, codes []string) []string {
+	var text strings.Builder
+	for _, k := range routed {
+		text.WriteString(wheres[k])
+	}
+	read := used(cols, text.String(), kept)
+	for j, e := range shared {
+		read = append(read, fmt.Sprintf("%s AS __v%d", e, j))
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "CREATE OR REPLACE TEMP TABLE huntsql_scan_events AS\nSELECT * FROM (SELECT %s, %s(%s) AS __set FROM %s", strings.Join(read, ", "), fn, strings.Join(values, ", "), view)
+	if codes != nil {
+		fmt.Fprintf(&b, "\n  WHERE \"event.code\" IN (%s)", strings.Join(codes, ", "))
+	}
+	b.WriteString(") WHERE __set IS NOT NULL")
+	return []string{b.String(),
+		"CREATE OR REPLACE TEMP TABLE huntsql_scan_pairs AS\nSELECT rowid AS __id, unnest(string_split(__set, ','))::INTEGER AS __k FROM huntsql_scan_events ORDER BY __k"}
+}
+
+// routedHits selects, from the tables routedQueries filled, the events the
+// routed rules ks match: each (event, rule) pair is tested against that
+// rule's condition only. One row per event and rule; __rules lists the rule.
+func routedHits(kept, wheres []string, ks []int) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "SELECT %s, [__k] AS __rules FROM huntsql_scan_pairs JOIN huntsql_scan_events ON huntsql_scan_events.rowid = __id\nWHERE ", strings.Join(kept, ", "))
+	if len(ks) == 1 {
+		fmt.Fprintf(&b, "__k = %d AND (%s)", ks[0], wheres[ks[0]])
+		return b.String()
+	}
+	fmt.Fprintf(&b, "__k BETWEEN %d AND %d AND CASE __k", slices.Min(ks), slices.Max(ks))
+	for _, k := range ks {
+		fmt.Fprintf(&b, "\n  WHEN %d THEN (%s)", k, wheres[k])
+	}
+	b.WriteString("\n  ELSE false END")
+	return b.String()
+}
+
+// used lists the columns of cols named in text (quoted), after those of also.
+func used(cols []string, text string, also []string) []string {
+	out := slices.Clone(also)
+	for _, c := range cols {
+		q := engine.QuoteIdent(c)
+		if strings.Contains(text, c) && !slices.Contains(out, q) {
+			out = append(out, q)
+		}
+	}
+	return out
 }
 
 // firedRules lists the positions of the rules the hits table holds matches of.
@@ -191,37 +374,30 @@ func bounded(ctx context.Context, d time.Duration) (context.Context, context.Can
 	return context.WithTimeout(ctx, d)
 }
 
-// one evaluates a single plan through the same two steps.
-func one(ctx context.Context, eng *engine.Engine, view string, cols []string, p Plan, table string) Result {
-	if err := eng.Exec(ctx, hitsQuery(view, cols, []Plan{p}, []int{0}, table)); err != nil {
-		return Result{Err: err}
-	}
-	defer eng.Exec(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS "+table)
-	return selectRule(ctx, eng, table, p, "true")
-}
-
-// hitsQuery builds the scan: the events any of the plans matches, with the
-// columns the plans' outputs read and the list of the plans (by position in
-// idx) each event matches.
+// hitsQuery selects the events that the conditions wheres[k], k in pos,
+// match, with the columns kept and the list of the positions k each event
+// matches (__rules); codes, when not nil, are the event codes they can match.
 //
 // Conditions of many rules read the same few values again and again
 // (lower("winlog.event_data"['CommandLine']) in hundreds of rules): those are
 // computed once per event, in an inner projection, and the conditions read
 // the result.
-func hitsQuery(view string, cols []string, plans []Plan, idx []int, table string) string {
-	wheres := make([]string, len(idx))
-	for k, i := range idx {
-		wheres[k] = plans[i].Where
+func hitsQuery(view string, kept []string, wheres []string, pos []int, codes []string) string {
+	sub := make([]string, len(pos))
+	for i, k := range pos {
+		sub[i] = wheres[k]
 	}
-	shared, wheres := hoist(wheres)
-	kept := keep(cols, plans, idx)
+	shared, sub := hoist(sub, nil, 0)
 	var b strings.Builder
-	fmt.Fprintf(&b, "CREATE OR REPLACE TEMP TABLE %s AS\nSELECT * EXCLUDE (__match) FROM (\n  SELECT %s,\n  list_filter([", table, strings.Join(kept, ", "))
-	for k, w := range wheres {
-		if k > 0 {
+	fmt.Fprintf(&b, "SELECT * EXCLUDE (__match) FROM (\n  SELECT %s,\n  list_filter([", strings.Join(kept, ", "))
+	for i, w := range sub {
+		if i > 0 {
 			b.WriteString(",\n    ")
 		}
-		fmt.Fprintf(&b, "CASE WHEN (%s) THEN %d END", w, k)
+		fmt.Fprintf(&b, "CASE WHEN (%s) THEN %d END", w, pos[i])
+	}
+	if len(sub) == 0 {
+		b.WriteString("NULL::INTEGER")
 	}
 	b.WriteString("], x -> x IS NOT NULL) AS __rules, len(__rules) > 0 AS __match\n  FROM (SELECT *")
 	for j, e := range shared {
@@ -229,7 +405,7 @@ func hitsQuery(view string, cols []string, plans []Plan, idx []int, table string
 	}
 	b.WriteString(" FROM ")
 	b.WriteString(view)
-	if codes := codesOf(plans, idx); codes != nil {
+	if codes != nil {
 		fmt.Fprintf(&b, "\n  WHERE \"event.code\" IN (%s)", strings.Join(codes, ", "))
 	}
 	b.WriteString(")\n) WHERE __match")
@@ -241,18 +417,27 @@ func hitsQuery(view string, cols []string, plans []Plan, idx []int, table string
 var sharedValue = regexp.MustCompile(`lower\("winlog\.event_data"\['[^'\\]*'\]\)|"winlog\.event_data"\['[^'\\]*'\]|lower\("[A-Za-z0-9@_.]+"\)`)
 
 // hoist finds the value reads that the conditions repeat and returns them,
-// with the conditions rewritten to read __v0, __v1, … instead.
-func hoist(wheres []string) (shared []string, out []string) {
-	count := map[string]int{}
-	for _, w := range wheres {
+// with the conditions rewritten to read __v0, __v1, … instead. Each read in
+// wheres[k] counts weights[k] (1 when weights is nil); a value is hoisted
+// when its reads count more than least (1 when weights is nil).
+func hoist(wheres []string, weights []float64, least float64) (shared []string, out []string) {
+	if weights == nil {
+		least = 1
+	}
+	count := map[string]float64{}
+	for k, w := range wheres {
 		for _, m := range sharedValue.FindAllString(w, -1) {
-			count[m]++
+			if weights == nil {
+				count[m]++
+			} else {
+				count[m] += weights[k]
+			}
 		}
 	}
 	index := map[string]int{}
 	for _, w := range wheres {
 		for _, m := range sharedValue.FindAllString(w, -1) {
-			if _, ok := index[m]; !ok && count[m] > 1 {
+			if _, ok := index[m]; !ok && count[m] > least {
 				index[m] = len(shared)
 				shared = append(shared, m)
 			}
@@ -286,26 +471,29 @@ func codesOf(plans []Plan, idx []int) []string {
 	return slices.Compact(out)
 }
 
-// keep lists the view's columns the hits table holds: all but the raw text
-// columns, which only plans that read them need (they are most of the bytes).
+// keep lists the view's columns the hits table holds: those the plans'
+// outputs and orders read (selectRule reads nothing else). A name found
+// anywhere in that SQL counts: keeping one column too many costs little,
+// one too few would break the selection.
 func keep(cols []string, plans []Plan, idx []int) []string {
+	var text strings.Builder
+	for _, i := range idx {
+		for _, col := range plans[i].Columns {
+			text.WriteString(col.SQL)
+			text.WriteByte('\n')
+		}
+		text.WriteString(plans[i].OrderBy)
+		text.WriteByte('\n')
+	}
+	all := text.String()
 	var out []string
 	for _, c := range cols {
-		q := engine.QuoteIdent(c)
-		if c == "event.original" || c == "huntsql.record" {
-			used := false
-			for _, i := range idx {
-				p := plans[i]
-				for _, col := range p.Columns {
-					used = used || strings.Contains(col.SQL, q)
-				}
-				used = used || strings.Contains(p.OrderBy, q)
-			}
-			if !used {
-				continue
-			}
+		if strings.Contains(all, c) {
+			out = append(out, engine.QuoteIdent(c))
 		}
-		out = append(out, q)
+	}
+	if len(out) == 0 && len(cols) > 0 {
+		out = append(out, engine.QuoteIdent(cols[0])) // a table needs a column
 	}
 	return out
 }

@@ -3,10 +3,13 @@ package scan
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"huntsql/internal/engine"
+	"huntsql/internal/results"
 )
 
 func openEvents(t *testing.T) *engine.Engine {
@@ -56,8 +59,8 @@ func TestOneScanEqualsOneQueryPerRule(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Scans != 1 || st.Matched != 4 {
-		t.Errorf("want one scan matching 4 events, got %+v", st)
+	if st.Scans != 1 || st.Matched != 6 {
+		t.Errorf("want one scan finding 6 matches, got %+v", st)
 	}
 	for i, p := range plans {
 		var cols []string
@@ -104,5 +107,99 @@ func TestBadConditionFailsOnlyItsRule(t *testing.T) {
 	}
 	if errs[1] == nil || !strings.Contains(errs[1].Error(), "no_such_function") {
 		t.Errorf("bad rule: %v", errs[1])
+	}
+}
+
+// Many rules of every shape the prefilter reads (and some it cannot), over
+// events that hold their literals in every case and position, across several
+// statements: each rule gets exactly what its own query gives.
+func TestManyRoutedRulesEqualTheirOwnQueries(t *testing.T) {
+	ctx := context.Background()
+	eng, err := engine.Open(ctx, engine.Options{Threads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	defer func(n int) { maxPerScan = n }(maxPerScan)
+	maxPerScan = 64 // several statements
+	frags := []string{"whoami", "WhoAmI", "-enc", "\\cmd.exe", "Straße", "İstanbul", "k", "\\AppData\\Local\\Temp\\_MEI", "50%", "ſtop", "KELVIN"}
+	var rows []string
+	for i := range 300 {
+		cl := fmt.Sprintf("%s x %s %d", frags[i%len(frags)], frags[(i*7)%len(frags)], i)
+		img := "c:\\windows\\" + frags[(i*3)%len(frags)]
+		if i%11 == 0 {
+			img = "NULL"
+		} else {
+			img = engine.Quote(img)
+		}
+		rows = append(rows, fmt.Sprintf("(TIMESTAMP '2026-03-01 12:00:00' + INTERVAL %d SECOND, 'h%d', '%d', %s, %s, MAP {'CommandLine': %s}, 'f', %d)",
+			i, i%3, 1+i%2, engine.Quote(cl), img, engine.Quote(cl), i))
+	}
+	err = eng.Exec(ctx, `CREATE VIEW events AS SELECT * FROM (VALUES `+strings.Join(rows, ",\n")+`) t("@timestamp", "host.name", "event.code", "process.command_line", "process.executable", "winlog.event_data", "huntsql.source_file", "huntsql.source_offset")`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shapes := []string{
+		`contains(lower("process.command_line"), lower(%s))`,
+		`contains("process.command_line", %s)`,
+		`ends_with(lower("process.executable"), lower(%s)) AND "event.code" = '1'`,
+		`contains(lower("winlog.event_data"['CommandLine']), lower(%s)) AND NOT contains(lower("process.command_line"), '1')`,
+		`regexp_matches("process.command_line", '(?i)' || %s)`,
+		`regexp_matches("process.command_line", '(?i)x ' || %s)`,
+		`"process.executable" LIKE '%%' || %s ESCAPE '\'`,
+		`NOT contains(coalesce("process.executable", ''), %s)`,
+		`coalesce(starts_with(lower("process.command_line"), lower(%s)), false) OR "host.name" = 'h2'`,
+	}
+	var plans []Plan
+	for _, shape := range shapes {
+		for _, f := range frags {
+			for _, lit := range []string{f, strings.ToUpper(f), f[:max(1, len(f)/2)], f[len(f)/2:]} {
+				where := fmt.Sprintf(shape, engine.Quote(lit))
+				if strings.Contains(shape, "regexp") {
+					where = fmt.Sprintf(shape, engine.Quote(regexp.QuoteMeta(lit)))
+				}
+				plans = append(plans, plan(where))
+			}
+		}
+	}
+	plans = append(plans, plan(`no_such_function("host.name")`))
+	if len(plans) <= 2*maxPerScan {
+		t.Fatalf("only %d plans: the test needs more than one statement", len(plans))
+	}
+	got := map[int]string{}
+	t0 := time.Now()
+	st, err := Run(ctx, eng, plans, Options{}, func(i int, r Result) {
+		if r.Err != nil {
+			got[i] = "error"
+			return
+		}
+		got[i] = fmt.Sprint(r.Rows)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("Run %s: %+v", time.Since(t0), st)
+	if st.Routed < 2*maxPerScan || len(plans)-st.Routed < 2*maxPerScan {
+		t.Errorf("%d of %d rules routed: the test needs several statements of each kind", st.Routed, len(plans))
+	}
+	matched := 0
+	for i, p := range plans {
+		q := `SELECT "@timestamp", "host.name", "process.command_line" FROM events WHERE ` + p.Where + ` ORDER BY "@timestamp"`
+		want := "error"
+		if rows, err := eng.Query(ctx, q); err == nil {
+			set, err := results.Read(rows)
+			rows.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			want = fmt.Sprint(set.Rows)
+			matched += len(set.Rows)
+		}
+		if got[i] != want {
+			t.Errorf("plan %d (%s):\n got %.300s\nwant %.300s", i, p.Where, got[i], want)
+		}
+	}
+	if matched == 0 {
+		t.Fatal("no plan matched anything: the test tests nothing")
 	}
 }

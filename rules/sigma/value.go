@@ -267,6 +267,9 @@ func fieldLabel(fm *fieldMatch) string {
 
 var eqPred = regexp.MustCompile(`^(.*) = ('(?:[^']|'')*'|lower\('(?:[^']|'')*'\))$`)
 
+// maxIn is the longest IN list mergeEqualities writes.
+const maxIn = 4
+
 // mergeEqualities turns "x = 'a' OR x = 'b'" into "x IN ('a', 'b')".
 func mergeEqualities(preds []string) []string {
 	groups := map[string][]string{}
@@ -288,8 +291,19 @@ func mergeEqualities(preds []string) []string {
 		vs := groups[lhs]
 		if len(vs) == 1 {
 			merged = append(merged, lhs+" = "+vs[0])
-		} else {
-			merged = append(merged, lhs+" IN ("+strings.Join(vs, ", ")+")")
+			continue
+		}
+		// At most maxIn values a list: DuckDB plans a longer list of
+		// constants as a join with the list, which is computed for every
+		// event, even those an earlier test of the rule has ruled out.
+		for len(vs) > 0 {
+			n := min(len(vs), maxIn)
+			if n == 1 {
+				merged = append(merged, lhs+" = "+vs[0])
+			} else {
+				merged = append(merged, lhs+" IN ("+strings.Join(vs[:n], ", ")+")")
+			}
+			vs = vs[n:]
 		}
 	}
 	return append(merged, out...)

@@ -1,0 +1,95 @@
+package scan
+
+// literals finds which of many byte strings occur in a text, in one pass
+// over it (Aho-Corasick, compiled to a DFA over the bytes the patterns use).
+// Every occurrence is reported, overlapping ones included: a pattern hidden
+// inside or across another is never missed, which is what makes it a safe
+// prefilter.
+type literals struct {
+	class   [256]uint8 // byte → its class; class 0 is every byte no pattern has
+	classes int
+	next    []int32   // state*classes + class → next state
+	out     [][]int32 // state → patterns ending here (own and via failure links)
+}
+
+// newLiterals compiles the patterns; pattern i is reported as i. Empty
+// patterns are ignored (they would match every text).
+func newLiterals(patterns []string) *literals {
+	l := &literals{}
+	for _, p := range patterns {
+		for i := 0; i < len(p); i++ {
+			if l.class[p[i]] == 0 {
+				l.classes++
+				l.class[p[i]] = uint8(l.classes)
+			}
+		}
+	}
+	l.classes++ // class 0
+	// The trie, with -1 for a missing edge.
+	edge := func() []int32 {
+		e := make([]int32, l.classes)
+		for i := range e {
+			e[i] = -1
+		}
+		return e
+	}
+	trie := [][]int32{edge()}
+	l.out = [][]int32{nil}
+	for id, p := range patterns {
+		if p == "" {
+			continue
+		}
+		s := int32(0)
+		for i := 0; i < len(p); i++ {
+			c := l.class[p[i]]
+			if trie[s][c] < 0 {
+				trie[s][c] = int32(len(trie))
+				trie = append(trie, edge())
+				l.out = append(l.out, nil)
+			}
+			s = trie[s][c]
+		}
+		l.out[s] = append(l.out[s], int32(id))
+	}
+	// Breadth first: each state's failure link and full transitions.
+	fail := make([]int32, len(trie))
+	l.next = make([]int32, len(trie)*l.classes)
+	queue := make([]int32, 0, len(trie))
+	for c := 0; c < l.classes; c++ {
+		if t := trie[0][c]; t >= 0 {
+			fail[t] = 0
+			l.next[c] = t
+			queue = append(queue, t)
+		} else {
+			l.next[c] = 0
+		}
+	}
+	for len(queue) > 0 {
+		s := queue[0]
+		queue = queue[1:]
+		if f := fail[s]; len(l.out[f]) > 0 {
+			l.out[s] = append(l.out[s], l.out[f]...)
+		}
+		for c := 0; c < l.classes; c++ {
+			if t := trie[s][c]; t >= 0 {
+				fail[t] = l.next[int(fail[s])*l.classes+c]
+				l.next[int(s)*l.classes+c] = t
+				queue = append(queue, t)
+			} else {
+				l.next[int(s)*l.classes+c] = l.next[int(fail[s])*l.classes+c]
+			}
+		}
+	}
+	return l
+}
+
+// each calls found for every pattern occurring in text, once per occurrence.
+func (l *literals) each(text string, found func(pattern int32)) {
+	s := int32(0)
+	for i := 0; i < len(text); i++ {
+		s = l.next[int(s)*l.classes+int(l.class[text[i]])]
+		for _, p := range l.out[s] {
+			found(p)
+		}
+	}
+}
