@@ -3,8 +3,8 @@ package scan
 import (
 	"context"
 	"fmt"
-	"slices"
 	"math/bits"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -22,10 +22,10 @@ import (
 // The prefilter never decides a match: a rule's own condition does, so a
 // trigger may let through more than the rule matches, never less.
 type prefilter struct {
-	values []string     // SQL of each value searched
-	lits   []*literals  // per value, its literals
-	rules  [][][]int32  // per value and literal: the rules (positions) it triggers
-	n      int          // rules in the group
+	values []string    // SQL of each value searched
+	lits   []*literals // per value, its literals
+	rules  [][][]int32 // per value and literal: the rules (positions) it triggers
+	n      int         // rules in the group
 }
 
 // sampleRows is how many of a group's events are read to estimate how often
