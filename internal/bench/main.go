@@ -32,6 +32,8 @@ func main() {
 	dir := flag.String("dir", ".bench", "work directory")
 	suite := flag.String("suite", "all", "all, json, xml, rules, evtx, formats or sigma")
 	flag.StringVar(&ruleScales, "rule-scales", ruleScales, "the rules suite's archive sizes, as multiples of -events")
+	flag.IntVar(&sigmaCopies, "sigma-copies", sigmaCopies, "the sigma suite's scan reads this many copies of the -events generated events")
+	flag.IntVar(&sigmaBaselineCopies, "sigma-baseline-copies", sigmaBaselineCopies, "copies one query per rule reads (0: not run)")
 	flag.Parse()
 	var err error
 	switch *suite {
