@@ -17,6 +17,7 @@ package scan
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -150,6 +151,17 @@ func runView(ctx context.Context, eng *engine.Engine, view string, cols []string
 				return err
 			}
 		}
+		// A rule that fails alone when routed (a name the events table
+		// lacks) gets its own verdict on every event; one over its time
+		// stays failed.
+		for _, k := range routed.order {
+			var te *TimeoutError
+			if res, ok := failed[k]; ok && !errors.As(res.Err, &te) {
+				delete(failed, k)
+				full = append(full, k)
+				st.Routed--
+			}
+		}
 	}
 	for ks := range slices.Chunk(full, maxPerScan) {
 		q := func(ks []int) string { return hitsQuery(view, kept, wheres, ks, codesOf(plans, pick(idx, ks))) }
@@ -216,7 +228,9 @@ func prepareRouting(ctx context.Context, eng *engine.Engine, view string, cols, 
 	for k := range all {
 		all[k] = k
 	}
-	trig, candidates, err := triggers(ctx, eng, view, codesOf(plans, idx), wheres)
+	tctx, cancel := bounded(ctx, opts.Timeout*time.Duration(len(idx)))
+	trig, candidates, err := triggers(tctx, eng, view, codesOf(plans, idx), wheres)
+	cancel()
 	if err != nil {
 		return nil, all, ctx.Err()
 	}
@@ -316,12 +330,15 @@ func routedHits(kept, wheres []string, ks []int) string {
 	return b.String()
 }
 
-// used lists the columns of cols named in text (quoted), after those of also.
+// used lists the columns of cols named in text, after those of also. DuckDB
+// reads names without regard to case: so does used. A name found anywhere
+// counts: reading a column too many costs little, one too few fails.
 func used(cols []string, text string, also []string) []string {
 	out := slices.Clone(also)
+	text = strings.ToLower(text)
 	for _, c := range cols {
 		q := engine.QuoteIdent(c)
-		if strings.Contains(text, c) && !slices.Contains(out, q) {
+		if strings.Contains(text, strings.ToLower(c)) && !slices.Contains(out, q) {
 			out = append(out, q)
 		}
 	}
@@ -413,8 +430,21 @@ func hitsQuery(view string, kept []string, wheres []string, pos []int, codes []s
 }
 
 // sharedValue matches the value reads rule conditions repeat: a map entry of
-// the event's data, or a column, lower-cased or not.
-var sharedValue = regexp.MustCompile(`lower\("winlog\.event_data"\['[^'\\]*'\]\)|"winlog\.event_data"\['[^'\\]*'\]|lower\("[A-Za-z0-9@_.]+"\)`)
+// the event's data, or a column, lower-cased or not. Its first alternative
+// matches a whole string literal, so that text inside one is never taken for
+// a read (a value may hold the text lower("host.name")).
+var sharedValue = regexp.MustCompile(`'(?:[^']|'')*'|lower\("winlog\.event_data"\['[^'\\]*'\]\)|"winlog\.event_data"\['[^'\\]*'\]|lower\("[A-Za-z0-9@_.]+"\)`)
+
+// reads lists the value reads of a condition (see sharedValue).
+func reads(where string) []string {
+	var out []string
+	for _, m := range sharedValue.FindAllString(where, -1) {
+		if !strings.HasPrefix(m, "'") {
+			out = append(out, m)
+		}
+	}
+	return out
+}
 
 // hoist finds the value reads that the conditions repeat and returns them,
 // with the conditions rewritten to read __v0, __v1, … instead. Each read in
@@ -426,7 +456,7 @@ func hoist(wheres []string, weights []float64, least float64) (shared []string, 
 	}
 	count := map[string]float64{}
 	for k, w := range wheres {
-		for _, m := range sharedValue.FindAllString(w, -1) {
+		for _, m := range reads(w) {
 			if weights == nil {
 				count[m]++
 			} else {
@@ -436,7 +466,7 @@ func hoist(wheres []string, weights []float64, least float64) (shared []string, 
 	}
 	index := map[string]int{}
 	for _, w := range wheres {
-		for _, m := range sharedValue.FindAllString(w, -1) {
+		for _, m := range reads(w) {
 			if _, ok := index[m]; !ok && count[m] > least {
 				index[m] = len(shared)
 				shared = append(shared, m)
@@ -446,7 +476,7 @@ func hoist(wheres []string, weights []float64, least float64) (shared []string, 
 	out = make([]string, len(wheres))
 	for k, w := range wheres {
 		out[k] = sharedValue.ReplaceAllStringFunc(w, func(m string) string {
-			if j, ok := index[m]; ok {
+			if j, ok := index[m]; ok && !strings.HasPrefix(m, "'") {
 				return fmt.Sprintf("__v%d", j)
 			}
 			return m
@@ -485,10 +515,10 @@ func keep(cols []string, plans []Plan, idx []int) []string {
 		text.WriteString(plans[i].OrderBy)
 		text.WriteByte('\n')
 	}
-	all := text.String()
+	all := strings.ToLower(text.String())
 	var out []string
 	for _, c := range cols {
-		if strings.Contains(all, c) {
+		if strings.Contains(all, strings.ToLower(c)) {
 			out = append(out, engine.QuoteIdent(c))
 		}
 	}

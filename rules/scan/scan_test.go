@@ -203,3 +203,43 @@ func TestManyRoutedRulesEqualTheirOwnQueries(t *testing.T) {
 		t.Fatal("no plan matched anything: the test tests nothing")
 	}
 }
+
+// Two ways a rewrite of the condition could change a rule's verdict: a value
+// read written inside a string literal (it is text, not a read), and a column
+// named in another case than the view's (DuckDB reads names without regard to
+// case).
+func TestConditionsReadAsDuckDBReadsThem(t *testing.T) {
+	ctx := context.Background()
+	eng, err := engine.Open(ctx, engine.Options{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	err = eng.Exec(ctx, `CREATE VIEW events AS SELECT * FROM (VALUES
+		(TIMESTAMP '2026-03-01 12:00:00', 'h1', '1', 'run lower("host.name") now'),
+		(TIMESTAMP '2026-03-01 12:00:01', 'h2', '1', 'cmd /c whoami'),
+		(TIMESTAMP '2026-03-01 12:00:02', 'h3', '1', 'notepad')
+	) t("@timestamp", "host.name", "event.code", "process.command_line")`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plans := []Plan{
+		plan(`contains("process.command_line", 'lower("host.name")') AND contains(lower("host.name"), 'h')`),
+		plan(`(contains("process.command_line", 'lower("host.name")') OR contains(lower("host.name"), 'zz')) AND contains(lower("host.name"), 'h1')`),
+		plan(`contains("process.command_line", 'whoami') AND "Event.Code" = '1'`),
+		plan(`contains("PROCESS.COMMAND_LINE", 'whoami')`),
+	}
+	want := []int{1, 1, 1, 1}
+	got := make([]int, len(plans))
+	if _, err := Run(ctx, eng, plans, Options{}, func(i int, r Result) {
+		if r.Err != nil {
+			t.Errorf("plan %d: %v", i, r.Err)
+		}
+		got[i] = len(r.Rows)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("detections per plan: got %v, want %v", got, want)
+	}
+}
