@@ -263,6 +263,15 @@ func segmentBytes(segs []rows.Segment) int {
 
 // hold copies a date's new rows to its held rows, with their inputs' hashes.
 func (w *partitionWriter) hold(ctx context.Context, day int64, segs []rows.Segment) error {
+	// The hashes first: a failure leaves the held rows as they were.
+	shas := make([]string, len(segs))
+	for i, sg := range segs {
+		sha, err := w.l.inputHash(ctx, sg.B.Input)
+		if err != nil {
+			return err
+		}
+		shas[i] = sha
+	}
 	h := w.held[day]
 	if h == nil {
 		h = &heldRows{b: rows.NewBatch(len(segs[0].Rows))}
@@ -272,11 +281,8 @@ func (w *partitionWriter) hold(ctx context.Context, day int64, segs []rows.Segme
 	} else {
 		w.heldBytes -= h.size()
 	}
-	for _, sg := range segs {
-		sha, err := w.l.inputHash(ctx, sg.B.Input)
-		if err != nil {
-			return err
-		}
+	for i, sg := range segs {
+		sha := shas[i]
 		from := h.b.Len
 		h.b.AppendRows(sg, colSHA)
 		added := make([]int, h.b.Len-from)

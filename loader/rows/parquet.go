@@ -28,6 +28,9 @@ func WriteParquet(w io.Writer, segs []Segment, refs []Ref, props *parquet.Writer
 	}
 	pw, err := file.NewParquetWriterWithError(w, sc.Root(), file.WithWriterProps(props))
 	if err != nil {
+		if c, ok := w.(io.Closer); ok {
+			c.Close() // the writer closes w, but there is no writer
+		}
 		return err
 	}
 	var s scratch
