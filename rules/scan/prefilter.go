@@ -241,6 +241,8 @@ func (pf *prefilter) mark(set []uint64, j int, s string) {
 var udfSeq atomic.Int64
 
 // register makes the prefilter a scalar function of the engine's connection.
+// DuckDB keeps it (with its literal tables, a few MiB for a thousand rules)
+// until the engine closes: one per view scanned, which a command does once.
 // It takes the values (VARCHAR, in order) and returns the rules the event
 // triggers, as their positions separated by commas ("3,17"), or NULL when it
 // triggers none. It returns the function's name.
