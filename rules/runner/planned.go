@@ -12,8 +12,10 @@ import (
 
 // runPlanned evaluates the rules that carry a plan (rules.Plan) in shared
 // scans, one per view (package scan), and returns their results by index in
-// rs. The scans' own time is spread over their rules' Elapsed.
-func runPlanned(ctx context.Context, eng *engine.Engine, rs []*rules.Rule, opts Options) (map[int]Result, scan.Stats) {
+// rs. The scans' own time is spread over their rules' Elapsed. With into
+// (a table name per index in rs), a rule's rows go to that temporary table,
+// named in tables, instead of its Result's Rows.
+func runPlanned(ctx context.Context, eng *engine.Engine, rs []*rules.Rule, opts Options, into func(i int) string) (map[int]Result, map[int]string, scan.Stats) {
 	var plans []scan.Plan
 	var index []int
 	for i, r := range rs {
@@ -22,12 +24,19 @@ func runPlanned(ctx context.Context, eng *engine.Engine, rs []*rules.Rule, opts 
 			index = append(index, i)
 		}
 	}
-	out := map[int]Result{}
+	out, tables := map[int]Result{}, map[int]string{}
 	if len(plans) == 0 {
-		return out, scan.Stats{}
+		return out, tables, scan.Stats{}
 	}
-	st, _ := scan.Run(ctx, eng, plans, scan.Options{Timeout: opts.Timeout}, func(k int, sr scan.Result) {
-		res := Result{Rule: rs[index[k]], Columns: sr.Columns, Rows: sr.Rows, Elapsed: sr.Elapsed}
+	so := scan.Options{Timeout: opts.Timeout}
+	if into != nil {
+		so.Into = func(k int) string { return into(index[k]) }
+	}
+	st, _ := scan.Run(ctx, eng, plans, so, func(k int, sr scan.Result) {
+		res := Result{Rule: rs[index[k]], Columns: sr.Columns, Rows: sr.Rows, Count: sr.Count, Elapsed: sr.Elapsed}
+		if sr.Table != "" {
+			tables[index[k]] = sr.Table
+		}
 		var te *scan.TimeoutError
 		switch {
 		case errors.As(sr.Err, &te):
@@ -44,5 +53,5 @@ func runPlanned(ctx context.Context, eng *engine.Engine, rs []*rules.Rule, opts 
 			out[i] = r
 		}
 	}
-	return out, st
+	return out, tables, st
 }

@@ -55,10 +55,9 @@ func (e *TimeoutError) Error() string {
 // their place in the order of rs.
 func Run(ctx context.Context, eng *engine.Engine, rs []*rules.Rule, opts Options) []Result {
 	out := make([]Result, 0, len(rs))
-	planned, _ := runPlanned(ctx, eng, rs, opts)
+	planned, _, _ := runPlanned(ctx, eng, rs, opts, nil)
 	for i, r := range rs {
 		if res, ok := planned[i]; ok {
-			res.Count = len(res.Rows)
 			if opts.OnDone != nil {
 				opts.OnDone(i, res)
 			}

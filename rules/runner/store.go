@@ -41,7 +41,7 @@ type stored struct {
 	rule    DetectionRule
 	columns []string
 	table   string  // the temporary table of its rows, in order
-	rows    [][]any // or its rows, as rules evaluated together (package scan) hand them
+	rows    [][]any // or its rows, when it has no table (none when it matched nothing)
 	count   int
 	rank    int // its place in rule id order, for the timeline
 }
@@ -62,15 +62,15 @@ const chunkRows = 4096
 func RunStored(ctx context.Context, eng *engine.Engine, rs []*rules.Rule, opts Options) (*Store, []Result) {
 	s := &Store{eng: eng}
 	out := make([]Result, 0, len(rs))
-	planned, _ := runPlanned(ctx, eng, rs, opts)
+	planned, tables, _ := runPlanned(ctx, eng, rs, opts, func(i int) string { return fmt.Sprintf("%s%d", ruleTablePrefix, i) })
 	for i, r := range rs {
 		res, ok := planned[i]
 		switch {
 		case ok:
-			// package scan hands its rows in memory: they stay there.
-			res.Count = len(res.Rows)
+			// package scan wrote the rows of each rule that matched to its
+			// table; a rule that matched nothing has none.
 			if res.Err == nil {
-				s.rules = append(s.rules, stored{rule: summary(r), columns: res.Columns, rows: res.Rows, count: res.Count})
+				s.rules = append(s.rules, stored{rule: summary(r), columns: res.Columns, table: tables[i], rows: res.Rows, count: res.Count})
 			}
 			res.Rows = nil
 		case r.Plan != nil && ctx.Err() != nil:

@@ -52,6 +52,18 @@ SELECT 1 AS x, 2 AS x, '2026-03-01T00:00:05Z' AS _time UNION ALL SELECT 3, 4, NU
 		{ID: "c-quiet", Name: "Quiet", Severity: "low", RiskScore: &score, Query: `SELECT 1 AS q WHERE false`},
 		{ID: "d-ordered", Name: "Ordered", Severity: "medium", RiskScore: &score, Query: `
 SELECT i AS n, TIMESTAMP '2026-03-01 00:00:05' AS "@timestamp" FROM range(5) AS t(i) ORDER BY n DESC`},
+		// Rules evaluated together (package scan): their rows go to tables too.
+		{ID: "e-planned", Name: "Planned", Severity: "high", RiskScore: &score, Plan: &rules.Plan{View: "planned_events",
+			Where: `contains(cl, 'whoami') AND i % 2 = 0`, OrderBy: `"@timestamp", i`,
+			Columns: []rules.PlanColumn{{Name: "@timestamp", SQL: `"@timestamp"`}, {Name: "host.name", SQL: `"host.name"`}, {Name: "x", SQL: "cl"}, {Name: "x", SQL: "i"}}}},
+		{ID: "f-planned-quiet", Name: "Planned, quiet", Severity: "low", RiskScore: &score, Plan: &rules.Plan{View: "planned_events",
+			Where: `contains(cl, 'nothing like it')`, Columns: []rules.PlanColumn{{Name: "x", SQL: "cl"}}}},
+	}
+	if err := eng.Exec(ctx, `CREATE TEMP VIEW planned_events AS
+SELECT TIMESTAMP '2026-03-01 00:00:00' + to_seconds(i % 300) AS "@timestamp", 'host-' || (i % 5) AS "host.name", i,
+       CASE WHEN i % 3 = 0 THEN 'cmd /c whoami ' || i ELSE 'notepad ' || i END AS cl
+FROM range(20000) AS t(i)`); err != nil {
+		t.Fatal(err)
 	}
 	res := Run(ctx, eng, rs, Options{})
 	dets := Detections(res)
@@ -63,12 +75,15 @@ SELECT i AS n, TIMESTAMP '2026-03-01 00:00:05' AS "@timestamp" FROM range(5) AS 
 	if err := store.Locate(ctx); err != nil {
 		t.Fatal(err)
 	}
+	if store.rules[4].table == "" || store.rules[5].table != "" {
+		t.Errorf("the planned rule that matched has no table, or the quiet one has: %+v", store.rules[4:])
+	}
 	for i := range res {
 		if (res[i].Err == nil) != (sres[i].Err == nil) || res[i].Count != sres[i].Count || sres[i].Rows != nil {
 			t.Errorf("rule %s: stored %d rows (err %v), in memory %d (err %v)", rs[i].ID, sres[i].Count, sres[i].Err, res[i].Count, res[i].Err)
 		}
 	}
-	if store.Count() != len(dets) || len(dets) != 10007 {
+	if store.Count() != len(dets) || len(dets) != 10007+3334 {
 		t.Fatalf("store: %d detections, memory %d", store.Count(), len(dets))
 	}
 	for _, f := range Formats {

@@ -38,7 +38,9 @@ type Column = rules.PlanColumn
 // Result is what one plan produced.
 type Result struct {
 	Columns []string
-	Rows    [][]any
+	Rows    [][]any // nil when the rows went to Table
+	Table   string  // the temporary table holding the rows (see Options.Into), or ""
+	Count   int     // detections
 	Err     error
 	Elapsed time.Duration // the plan's share: its own selection, not the shared scan
 }
@@ -63,6 +65,11 @@ type Options struct {
 	// again one rule at a time, each bounded by Timeout, so that a runaway
 	// rule fails alone.
 	Timeout time.Duration
+	// Into, when set, names a temporary table for plan i's rows: they go
+	// there, in order, as columns c1 … cn (a plan may name two columns
+	// alike), instead of into Result.Rows. A plan that matches nothing gets
+	// no table.
+	Into func(i int) string
 }
 
 // Run evaluates plans, calling done(i, result) for each plan in order of i
@@ -190,7 +197,11 @@ func runView(ctx context.Context, eng *engine.Engine, view string, cols []string
 			done(i, Result{Columns: columnNames(plans[i])})
 			continue
 		}
-		res := selectRule(ctx, eng, hitsTable, plans[i], fmt.Sprintf("list_contains(__rules, %d)", k))
+		into := ""
+		if opts.Into != nil {
+			into = opts.Into(i)
+		}
+		res := selectRule(ctx, eng, hitsTable, plans[i], fmt.Sprintf("list_contains(__rules, %d)", k), into)
 		res.Elapsed = time.Since(t0)
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -528,21 +539,37 @@ func keep(cols []string, plans []Plan, idx []int) []string {
 	return out
 }
 
-// selectRule reads one plan's detections from the hits table.
-func selectRule(ctx context.Context, eng *engine.Engine, table string, p Plan, where string) Result {
+// selectRule reads one plan's detections from the hits table, into the
+// temporary table into when it is not "".
+func selectRule(ctx context.Context, eng *engine.Engine, table string, p Plan, where, into string) Result {
 	var b strings.Builder
 	b.WriteString("SELECT ")
 	for i, c := range p.Columns {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		fmt.Fprintf(&b, "%s AS %s", c.SQL, engine.QuoteIdent(c.Name))
+		alias := engine.QuoteIdent(c.Name)
+		if into != "" {
+			alias = fmt.Sprintf("c%d", i+1)
+		}
+		fmt.Fprintf(&b, "%s AS %s", c.SQL, alias)
 	}
 	fmt.Fprintf(&b, " FROM %s WHERE %s ORDER BY ", table, where)
 	if p.OrderBy != "" {
 		b.WriteString(p.OrderBy)
 	} else {
 		b.WriteString("ALL")
+	}
+	if into != "" {
+		// DuckDB keeps a query's order in the table it creates from it.
+		if err := eng.Exec(ctx, "CREATE OR REPLACE TEMP TABLE "+into+" AS "+b.String()); err != nil {
+			return Result{Err: err}
+		}
+		res := Result{Columns: columnNames(p), Table: into}
+		if err := eng.Conn().QueryRowContext(ctx, "SELECT count(*) FROM "+into).Scan(&res.Count); err != nil {
+			return Result{Err: err}
+		}
+		return res
 	}
 	rows, err := eng.Query(ctx, b.String())
 	if err != nil {
@@ -553,7 +580,7 @@ func selectRule(ctx context.Context, eng *engine.Engine, table string, p Plan, w
 	if err != nil {
 		return Result{Err: err}
 	}
-	return Result{Columns: set.Columns, Rows: set.Rows}
+	return Result{Columns: set.Columns, Rows: set.Rows, Count: len(set.Rows)}
 }
 
 // viewColumns lists a view's columns.
