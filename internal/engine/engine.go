@@ -154,24 +154,10 @@ func QuoteIdent(s string) string {
 // writer (zstd), keeping row order. The batch is handed to DuckDB through the
 // Arrow C stream interface, without a copy.
 func (e *Engine) WriteParquet(ctx context.Context, rec arrow.RecordBatch, path string) error {
-	return e.conn.Raw(func(dc any) error {
-		ar, err := duckdb.NewArrowFromConn(dc.(driver.Conn))
-		if err != nil {
-			return err
-		}
-		rdr, err := array.NewRecordReader(rec.Schema(), []arrow.RecordBatch{rec})
-		if err != nil {
-			return err
-		}
-		defer rdr.Release()
-		release, err := ar.RegisterView(rdr, "huntsql_batch")
-		if err != nil {
-			return fmt.Errorf("register arrow batch: %w", err)
-		}
-		defer release()
+	return e.withArrow(rec, "huntsql_batch", func(x driver.ExecerContext) error {
 		q := "COPY huntsql_batch TO " + Quote(path) +
 			" (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)"
-		if _, err := dc.(driver.ExecerContext).ExecContext(ctx, q, nil); err != nil {
+		if _, err := x.ExecContext(ctx, q, nil); err != nil {
 			return fmt.Errorf("write parquet %s: %w", path, err)
 		}
 		return nil
@@ -183,6 +169,17 @@ func (e *Engine) WriteParquet(ctx context.Context, rec arrow.RecordBatch, path s
 // INSERT statements with parameters for many rows. It needs no file access,
 // so a sandboxed engine can do it.
 func (e *Engine) InsertArrow(ctx context.Context, table string, rec arrow.RecordBatch) error {
+	return e.withArrow(rec, "huntsql_insert", func(x driver.ExecerContext) error {
+		q := "INSERT INTO " + table + " SELECT * FROM huntsql_insert"
+		if _, err := x.ExecContext(ctx, q, nil); err != nil {
+			return fmt.Errorf("insert into %s: %w", table, err)
+		}
+		return nil
+	})
+}
+
+// withArrow shows rec to DuckDB as the view name, without a copy, while f runs.
+func (e *Engine) withArrow(rec arrow.RecordBatch, name string, f func(driver.ExecerContext) error) error {
 	return e.conn.Raw(func(dc any) error {
 		ar, err := duckdb.NewArrowFromConn(dc.(driver.Conn))
 		if err != nil {
@@ -193,16 +190,12 @@ func (e *Engine) InsertArrow(ctx context.Context, table string, rec arrow.Record
 			return err
 		}
 		defer rdr.Release()
-		release, err := ar.RegisterView(rdr, "huntsql_insert")
+		release, err := ar.RegisterView(rdr, name)
 		if err != nil {
 			return fmt.Errorf("register arrow batch: %w", err)
 		}
 		defer release()
-		q := "INSERT INTO " + table + " SELECT * FROM huntsql_insert"
-		if _, err := dc.(driver.ExecerContext).ExecContext(ctx, q, nil); err != nil {
-			return fmt.Errorf("insert into %s: %w", table, err)
-		}
-		return nil
+		return f(dc.(driver.ExecerContext))
 	})
 }
 

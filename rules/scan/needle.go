@@ -168,17 +168,9 @@ func (d *deriver) needOf(n *sqlNode) *need {
 	case "CONJUNCTION_AND":
 		var kids []*need
 		for _, c := range n.Children {
-			if k := d.needOf(c); k != nil {
-				kids = append(kids, k)
-			}
+			kids = append(kids, d.needOf(c))
 		}
-		switch len(kids) {
-		case 0:
-			return nil
-		case 1:
-			return kids[0]
-		}
-		return &need{op: '&', kids: kids}
+		return all(kids)
 	case "CONJUNCTION_OR":
 		var kids []*need
 		for _, c := range n.Children {
