@@ -11,6 +11,7 @@ FUZZTIME  ?= 30s
 FUZZFLAGS ?=
 BENCH_EVENTS ?= 1000000
 BENCH_SUITE  ?= all
+BENCH_FLAGS  ?=
 
 export CGO_ENABLED := 1
 
@@ -40,7 +41,7 @@ demo: build ## load the bundled sample logs, run every rule and a few Sigma rule
 	$(BIN) run --archive $(DEMO)/archive --sigma fixtures/sigma/rules --format table --summary
 
 bench: build ## benchmarks with ratios vs DuckDB and encoding/xml (BENCH_EVENTS=1000000)
-	$(GO) run -tags $(TAGS) ./internal/bench -bin $(BIN) -events $(BENCH_EVENTS) -dir .bench -suite $(BENCH_SUITE)
+	$(GO) run -tags $(TAGS) ./internal/bench -bin $(BIN) -events $(BENCH_EVENTS) -dir .bench -suite $(BENCH_SUITE) $(BENCH_FLAGS)
 
 fuzz: ## run each fuzz target for FUZZTIME (default 30s); FUZZFLAGS=-parallel=1 to keep a core free
 	@set -e; for t in loader/ecs:FuzzSplitter loader/ecs:FuzzNormalize loader/winxml:FuzzSplitter \
