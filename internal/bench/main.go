@@ -479,38 +479,18 @@ func rulesBench(bin, dir string, n int) error {
 	if err != nil {
 		return err
 	}
-	a, _ := archive.Open(src)
-	m, err := a.ReadManifest(false)
-	if err != nil {
-		return err
-	}
 	for _, scale := range strings.Split(ruleScales, ",") {
 		copies, err := strconv.Atoi(strings.TrimSpace(scale))
 		if err != nil || copies < 1 {
 			return fmt.Errorf("-rule-scales %q: want multiples such as 10,100", ruleScales)
 		}
 		dst := filepath.Join(dir, fmt.Sprintf("archive-%dx", copies))
-		os.RemoveAll(dst)
-		big := &archive.Manifest{}
-		for copyNo := range copies {
-			for _, f := range m.Files {
-				rel := fmt.Sprintf("events/copy=%d/%s", copyNo, filepath.Base(f.Path))
-				if err := os.MkdirAll(filepath.Dir(filepath.Join(dst, rel)), 0o700); err != nil {
-					return err
-				}
-				if err := os.Link(a.Path(f.Path), filepath.Join(dst, rel)); err != nil {
-					return err
-				}
-				f.Path = rel
-				big.Files = append(big.Files, f)
-			}
-		}
-		b, _ := archive.Open(dst)
-		if err := b.Commit(big); err != nil {
+		files, err := multiplyArchive(src, dst, copies)
+		if err != nil {
 			return err
 		}
 		events := copies * n
-		fmt.Printf("\nRules over %d events (%d Parquet files), default memory limit\n", events, len(big.Files))
+		fmt.Printf("\nRules over %d events (%d Parquet files), default memory limit\n", events, files)
 		fmt.Printf("%-40s %10s %10s %9s %12s %12s\n", "rule", "by hand s", "run s", "overhead", "run peak MiB", "M events/s")
 		for _, r := range set.Rules {
 			best := func(args ...string) (measure, error) {

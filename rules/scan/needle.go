@@ -227,40 +227,28 @@ func (d *deriver) needOf(n *sqlNode) *need {
 		}
 		return &need{op: '|', kids: kids}
 	case "FUNCTION":
+		// Every function read here tests a value against a text constant.
+		if len(n.Children) < 2 {
+			return nil
+		}
+		v, ok := d.valueSQL(n.Children[0])
+		if !ok {
+			return nil
+		}
+		pat, ok := text(n.Children[1])
+		if !ok {
+			return nil
+		}
 		switch n.FunctionName {
 		case "contains", "starts_with", "ends_with", "prefix", "suffix":
 			if len(n.Children) == 2 {
-				if v, ok := d.valueSQL(n.Children[0]); ok {
-					if s, ok := text(n.Children[1]); ok {
-						return leaf(v, s)
-					}
-				}
+				return leaf(v, pat)
 			}
 		case "regexp_matches":
-			if len(n.Children) != 2 {
-				return nil // options as a third argument: not read
+			if len(n.Children) == 2 { // options as a third argument: not read
+				return regexNeed(v, pat)
 			}
-			v, ok := d.valueSQL(n.Children[0])
-			if !ok {
-				return nil
-			}
-			pat, ok := text(n.Children[1])
-			if !ok {
-				return nil
-			}
-			return regexNeed(v, pat)
 		case "~~", "like", "like_escape":
-			if len(n.Children) < 2 {
-				return nil
-			}
-			v, ok := d.valueSQL(n.Children[0])
-			if !ok {
-				return nil
-			}
-			pat, ok := text(n.Children[1])
-			if !ok {
-				return nil
-			}
 			esc := ""
 			if len(n.Children) == 3 {
 				if esc, ok = text(n.Children[2]); !ok || len(esc) > 1 {

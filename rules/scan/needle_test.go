@@ -31,7 +31,7 @@ func needsOf(t *testing.T, wheres []string) []string {
 	if err := foldLowerConstants(ctx, eng, nodes); err != nil {
 		t.Fatal(err)
 	}
-	types, err := columnTypes(ctx, eng, "v")
+	_, types, err := viewColumns(ctx, eng, "v")
 	if err != nil {
 		t.Fatal(err)
 	}

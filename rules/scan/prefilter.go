@@ -45,10 +45,11 @@ type route struct {
 const maxTriggerShare = 0.25
 
 // triggers derives each condition's trigger: none where none can be derived
-// or the best one is too common (the rule then reads every event). view and
-// codes give the events a sample is read from; candidates is the share of the
-// sampled events that trigger at least one rule.
-func triggers(ctx context.Context, eng *engine.Engine, view string, codes []string, wheres []string) (out []route, candidates float64, err error) {
+// or the best one is too common (the rule then reads every event). view (its
+// columns' types in types) and codes give the events a sample is read from;
+// candidates is the share of the sampled events that trigger at least one
+// rule.
+func triggers(ctx context.Context, eng *engine.Engine, view string, types map[string]string, codes []string, wheres []string) (out []route, candidates float64, err error) {
 	nodes, err := parseWheres(ctx, eng, wheres)
 	if err != nil {
 		return nil, 0, err
@@ -56,10 +57,7 @@ func triggers(ctx context.Context, eng *engine.Engine, view string, codes []stri
 	if err := foldLowerConstants(ctx, eng, nodes); err != nil {
 		return nil, 0, err
 	}
-	d := &deriver{}
-	if d.types, err = columnTypes(ctx, eng, view); err != nil {
-		return nil, 0, err
-	}
+	d := &deriver{types: types}
 	needs := make([]*need, len(wheres))
 	var all []atom
 	for i, n := range nodes {
@@ -226,16 +224,12 @@ func (pf *prefilter) words() int { return (pf.n + 63) / 64 }
 
 // mark sets, in set, the rules an event whose value j is s triggers.
 func (pf *prefilter) mark(set []uint64, j int, s string) {
-	l, rules := pf.lits[j], pf.rules[j]
-	st := int32(0)
-	for i := 0; i < len(s); i++ {
-		st = l.next[int(st)*l.classes+int(l.class[s[i]])]
-		for _, p := range l.out[st] {
-			for _, k := range rules[p] {
-				set[k>>6] |= 1 << (k & 63)
-			}
+	rules := pf.rules[j]
+	pf.lits[j].each(s, func(p int32) {
+		for _, k := range rules[p] {
+			set[k>>6] |= 1 << (k & 63)
 		}
-	}
+	})
 }
 
 var udfSeq atomic.Int64
@@ -328,22 +322,4 @@ func (f *routeFunc) chunk(_ context.Context, state *duckdb.ChunkIteratorState) e
 		}
 	}
 	return nil
-}
-
-// columnTypes maps a view's columns to their DuckDB types.
-func columnTypes(ctx context.Context, eng *engine.Engine, view string) (map[string]string, error) {
-	rows, err := eng.Query(ctx, "SELECT column_name, column_type FROM (DESCRIBE "+view+")")
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := map[string]string{}
-	for rows.Next() {
-		var name, typ string
-		if err := rows.Scan(&name, &typ); err != nil {
-			return nil, err
-		}
-		out[name] = typ
-	}
-	return out, rows.Err()
 }

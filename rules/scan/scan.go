@@ -87,11 +87,11 @@ func Run(ctx context.Context, eng *engine.Engine, plans []Plan, opts Options, do
 		groups[p.View] = append(groups[p.View], i)
 	}
 	for _, view := range views {
-		cols, err := viewColumns(ctx, eng, view)
+		cols, types, err := viewColumns(ctx, eng, view)
 		if err != nil {
 			return st, err
 		}
-		if err := runView(ctx, eng, view, cols, plans, groups[view], opts, done, &st); err != nil {
+		if err := runView(ctx, eng, view, cols, types, plans, groups[view], opts, done, &st); err != nil {
 			return st, err
 		}
 	}
@@ -103,8 +103,9 @@ func Run(ctx context.Context, eng *engine.Engine, plans []Plan, opts Options, do
 // view's rules) of the rules each row matched.
 const hitsTable = "huntsql_scan_hits"
 
-// runView evaluates plans idx, which all read view (with columns cols).
-func runView(ctx context.Context, eng *engine.Engine, view string, cols []string, plans []Plan, idx []int, opts Options, done func(int, Result), st *Stats) error {
+// runView evaluates plans idx, which all read view (with columns cols, of
+// types types).
+func runView(ctx context.Context, eng *engine.Engine, view string, cols []string, types map[string]string, plans []Plan, idx []int, opts Options, done func(int, Result), st *Stats) error {
 	start := time.Now()
 	kept := keep(cols, plans, idx)
 	cleanup := context.WithoutCancel(ctx)
@@ -146,7 +147,7 @@ func runView(ctx context.Context, eng *engine.Engine, view string, cols []string
 		return nil
 	}
 
-	routed, full, err := prepareRouting(ctx, eng, view, cols, kept, plans, idx, wheres, opts)
+	routed, full, err := prepareRouting(ctx, eng, view, cols, types, kept, plans, idx, wheres, opts)
 	if err != nil {
 		return err
 	}
@@ -234,13 +235,13 @@ func (r *routing) drop(ctx context.Context, eng *engine.Engine) {
 // that fails (a condition DuckDB cannot parse is merely not routed; a
 // failing or timed-out routing statement) leaves every rule to be
 // evaluated on every event.
-func prepareRouting(ctx context.Context, eng *engine.Engine, view string, cols, kept []string, plans []Plan, idx []int, wheres []string, opts Options) (*routing, []int, error) {
+func prepareRouting(ctx context.Context, eng *engine.Engine, view string, cols []string, types map[string]string, kept []string, plans []Plan, idx []int, wheres []string, opts Options) (*routing, []int, error) {
 	all := make([]int, len(idx))
 	for k := range all {
 		all[k] = k
 	}
 	tctx, cancel := bounded(ctx, opts.Timeout*time.Duration(len(idx)))
-	trig, candidates, err := triggers(tctx, eng, view, codesOf(plans, idx), wheres)
+	trig, candidates, err := triggers(tctx, eng, view, types, codesOf(plans, idx), wheres)
 	cancel()
 	if err != nil {
 		return nil, all, ctx.Err()
@@ -583,20 +584,22 @@ func selectRule(ctx context.Context, eng *engine.Engine, table string, p Plan, w
 	return Result{Columns: set.Columns, Rows: set.Rows, Count: len(set.Rows)}
 }
 
-// viewColumns lists a view's columns.
-func viewColumns(ctx context.Context, eng *engine.Engine, view string) ([]string, error) {
-	rows, err := eng.Query(ctx, "SELECT column_name FROM (DESCRIBE "+view+")")
+// viewColumns lists a view's columns, and maps each to its DuckDB type.
+func viewColumns(ctx context.Context, eng *engine.Engine, view string) ([]string, map[string]string, error) {
+	rows, err := eng.Query(ctx, "SELECT column_name, column_type FROM (DESCRIBE "+view+")")
 	if err != nil {
-		return nil, fmt.Errorf("columns of %s: %w", view, err)
+		return nil, nil, fmt.Errorf("columns of %s: %w", view, err)
 	}
 	defer rows.Close()
-	var out []string
+	var names []string
+	types := map[string]string{}
 	for rows.Next() {
-		var c string
-		if err := rows.Scan(&c); err != nil {
-			return nil, err
+		var name, typ string
+		if err := rows.Scan(&name, &typ); err != nil {
+			return nil, nil, err
 		}
-		out = append(out, c)
+		names = append(names, name)
+		types[name] = typ
 	}
-	return out, rows.Err()
+	return names, types, rows.Err()
 }
