@@ -326,26 +326,12 @@ func FuzzSplitter(f *testing.F) {
 }
 
 func checkRecords(t *testing.T, sp format.Splitter, in []byte, limit int) {
-	last := int64(-1)
-	for n := 0; ; n++ {
-		r, err := sp.Next()
-		if err == io.EOF {
-			return
+	formattest.Splits(t, sp, in, func(r rows.Raw) string {
+		if len(r.Data) > limit {
+			return fmt.Sprintf("over the limit: %d bytes", len(r.Data))
 		}
-		if n > len(in)+1 || r.Offset < last || r.Offset > int64(len(in)) {
-			t.Fatalf("record %d at offset %d after %d", n, r.Offset, last)
-		}
-		last = r.Offset
-		if want := int64(bytes.Count(in[:r.Offset], []byte{'\n'})) + 1; r.Line != want {
-			t.Fatalf("line %d, want %d", r.Line, want)
-		}
-		if r.Size == 0 && !bytes.HasPrefix(in[r.Offset:], r.Data) {
-			t.Fatalf("record at %d is not the input's bytes", r.Offset)
-		}
-		if r.Reject == "" && len(r.Data) > limit {
-			t.Fatalf("accepted record over the limit: %d bytes", len(r.Data))
-		}
-	}
+		return ""
+	})
 }
 
 // FuzzParse: any record is rejected with a reason or gives one row.

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"testing/iotest"
 
+	"huntsql/loader/format/formattest"
 	"huntsql/loader/rows"
 )
 
@@ -63,27 +64,12 @@ func FuzzSplitter(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {
-		sp := NewSplitter(bytes.NewReader(in), 512)
-		last := int64(-1)
-		for n := 0; ; n++ {
-			r, err := sp.Next()
-			if err == io.EOF {
-				return
+		formattest.Splits(t, NewSplitter(bytes.NewReader(in), 512), in, func(r rows.Raw) string {
+			if !bytes.HasPrefix(r.Data, eventOpen) || len(r.Data) > 512 {
+				return "not an event within the limit"
 			}
-			if n > len(in)+1 || r.Offset < last || r.Offset > int64(len(in)) {
-				t.Fatalf("record %d at offset %d after %d", n, r.Offset, last)
-			}
-			last = r.Offset
-			if want := int64(bytes.Count(in[:r.Offset], []byte{'\n'})) + 1; r.Line != want {
-				t.Fatalf("line %d, want %d", r.Line, want)
-			}
-			if r.Size == 0 && !bytes.HasPrefix(in[r.Offset:], r.Data) {
-				t.Fatalf("record at %d is not the input's bytes", r.Offset)
-			}
-			if r.Reject == "" && (!bytes.HasPrefix(r.Data, eventOpen) || len(r.Data) > 512) {
-				t.Fatalf("accepted record is not an event within the limit: %q", r.Data)
-			}
-		}
+			return ""
+		})
 	})
 }
 

@@ -133,3 +133,33 @@ func (l Loaded) Golden(t testing.TB, original func(i int, offset int64, text str
 func Reader(b []byte) *bufio.Reader {
 	return bufio.NewReader(iotest.HalfReader(bytes.NewReader(b)))
 }
+
+// Splits checks what a splitter makes of in, as its fuzz targets do: records
+// in input order at offsets within in, each on the line its offset is, each
+// one unchanged bytes of in unless transcoded (Size > 0); accept says what is
+// wrong with a record the splitter did not reject ("" for nothing).
+func Splits(t testing.TB, sp format.Splitter, in []byte, accept func(r rows.Raw) string) {
+	t.Helper()
+	last := int64(-1)
+	for n := 0; ; n++ {
+		r, err := sp.Next()
+		if err == io.EOF {
+			return
+		}
+		if n > len(in)+1 || r.Offset < last || r.Offset > int64(len(in)) {
+			t.Fatalf("record %d at offset %d after %d", n, r.Offset, last)
+		}
+		last = r.Offset
+		if want := int64(bytes.Count(in[:r.Offset], []byte{'\n'})) + 1; r.Line != want {
+			t.Fatalf("line %d, want %d", r.Line, want)
+		}
+		if r.Size == 0 && !bytes.HasPrefix(in[r.Offset:], r.Data) {
+			t.Fatalf("record at %d is not the input's bytes", r.Offset)
+		}
+		if r.Reject == "" {
+			if msg := accept(r); msg != "" {
+				t.Fatalf("accepted record %q: %s", r.Data, msg)
+			}
+		}
+	}
+}
