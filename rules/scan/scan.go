@@ -527,13 +527,7 @@ func keep(cols []string, plans []Plan, idx []int) []string {
 		text.WriteString(plans[i].OrderBy)
 		text.WriteByte('\n')
 	}
-	all := strings.ToLower(text.String())
-	var out []string
-	for _, c := range cols {
-		if strings.Contains(all, strings.ToLower(c)) {
-			out = append(out, engine.QuoteIdent(c))
-		}
-	}
+	out := used(cols, text.String(), nil)
 	if len(out) == 0 && len(cols) > 0 {
 		out = append(out, engine.QuoteIdent(cols[0])) // a table needs a column
 	}
