@@ -129,15 +129,19 @@ func spoolStdin(stdin io.Reader, dir string) (*input, error) {
 	return &input{path: "-", abs: "-", open: f.Name(), size: n, sha256: hex.EncodeToString(h.Sum(nil))}, nil
 }
 
-// hashFile computes the SHA-256 of a file, counting bytes into progress.
-func hashFile(ctx context.Context, path string, progress *atomic.Int64) (string, error) {
+// hashBuffer is the size of hashFile's reads.
+const hashBuffer = 1 << 20
+
+// hashFile computes the SHA-256 of a file, counting bytes into progress. buf
+// is where it reads (a new buffer per file was 184 MiB of garbage on the
+// EVTX benchmark's 184 files).
+func hashFile(ctx context.Context, path string, progress *atomic.Int64, buf []byte) (string, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return "", describeOpenErr(err)
 	}
 	defer f.Close()
 	h := sha256.New()
-	buf := make([]byte, 1<<20)
 	for ctx.Err() == nil {
 		n, err := f.Read(buf)
 		h.Write(buf[:n])

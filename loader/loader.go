@@ -208,6 +208,15 @@ func (l *load) prepare(ctx context.Context) error {
 		total += in.size
 	}
 	p.BytesTotal.Store(total)
+	// The inputs that may be duplicates are hashed now, one per core at a
+	// time (copies of a log have the same size: a whole collection may be).
+	var now []*input
+	for _, in := range all {
+		if in.openErr == nil && in.sha256 == "" && sizes[in.size] > 1 {
+			now = append(now, in)
+		}
+	}
+	hashAll(ctx, now, &p.BytesDone)
 	seen := map[string]string{}
 	l.replaced = map[string]bool{}
 	for _, in := range all {
@@ -215,9 +224,6 @@ func (l *load) prepare(ctx context.Context) error {
 			in.hashed = make(chan struct{})
 			l.inputs = append(l.inputs, in)
 			continue
-		}
-		if in.openErr == nil && in.sha256 == "" {
-			in.sha256, in.openErr = hashFile(ctx, in.open, &p.BytesDone)
 		}
 		if in.openErr != nil {
 			l.problem(Problem{File: in.path, Input: true, Reason: in.openErr.Error()})
@@ -252,14 +258,37 @@ func (l *load) prepare(ctx context.Context) error {
 
 var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 
+// hashAll hashes inputs, as many at a time as there are cores, setting
+// their SHA-256 or their openErr.
+func hashAll(ctx context.Context, inputs []*input, progress *atomic.Int64) {
+	next := make(chan *input)
+	var wg sync.WaitGroup
+	for range min(len(inputs), runtime.NumCPU()) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			buf := make([]byte, hashBuffer)
+			for in := range next {
+				in.sha256, in.openErr = hashFile(ctx, in.open, progress, buf)
+			}
+		}()
+	}
+	for _, in := range inputs {
+		next <- in
+	}
+	close(next)
+	wg.Wait()
+}
+
 // hashLater hashes, one after the other, the inputs prepare left unhashed,
 // running ahead of the load that reads them.
 func (l *load) hashLater(ctx context.Context) {
+	buf := make([]byte, hashBuffer)
 	for _, in := range l.inputs {
 		if in.hashed == closedChan {
 			continue
 		}
-		in.sha256, in.hashErr = hashFile(ctx, in.open, nil)
+		in.sha256, in.hashErr = hashFile(ctx, in.open, nil, buf)
 		close(in.hashed)
 	}
 }
@@ -439,15 +468,23 @@ func (l *load) readInput(i int, in *input, send func([]rows.Raw) bool) error {
 // capacityFor sizes a chunk's batch. A text record is one row; a binary
 // format's raw record is a container (a 64 KiB EVTX chunk holds one to a few
 // hundred events): sizing the batch for them up front spares growing every
-// column again and again (12 % of an EVTX load's CPU otherwise).
+// column again and again (12 % of an EVTX load's CPU otherwise), and sizing
+// it no larger than needed spares allocating (and collecting) columns twice
+// too long.
 func capacityFor(f *format.Format, raws []rows.Raw) int {
 	n := len(raws)
 	if f.Binary {
-		size := 0
+		size, est := 0, 0
 		for i := range raws {
 			size += len(raws[i].Data)
+			if f.Rows != nil {
+				est += f.Rows(raws[i].Data)
+			}
 		}
-		n = max(n, size/512)
+		if f.Rows == nil {
+			est = size / 512
+		}
+		n = max(n, est)
 	}
 	return n
 }

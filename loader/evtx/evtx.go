@@ -27,6 +27,7 @@ var Format = &format.Format{
 	Doc:    "Windows event log files (.evtx), damaged ones included; records rendered as wevtutil XML",
 	Binary: true,
 	Sniff:  Sniff,
+	Rows:   chunkRows,
 	NewSplitter: func(r *bufio.Reader, _ format.Options) format.Splitter {
 		return NewSplitter(r)
 	},
@@ -70,4 +71,19 @@ func ChunkIndex(off int64) int64 {
 		return (off - fileHeaderSize) / chunkSize
 	}
 	return off / chunkSize
+}
+
+// chunkRows estimates the records of a chunk from its header (first and last
+// record numbers), a few more for dirty chunks, whose header lags behind. A
+// header that makes no sense gives one record per 512 bytes.
+func chunkRows(d []byte) int {
+	guess := len(d) / 512
+	if len(d) < chunkHeaderSize || !bytes.HasPrefix(d, chunkMagic) {
+		return guess
+	}
+	first, last := le.Uint64(d[8:]), le.Uint64(d[16:])
+	if last < first || last-first >= uint64(len(d)/minRecordSize) {
+		return guess
+	}
+	return int(last-first) + 1 + 8
 }

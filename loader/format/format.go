@@ -50,6 +50,11 @@ type Format struct {
 	// Binary formats are sniffed on the raw (decompressed) bytes, before any
 	// text decoding; text formats see UTF-8 (UTF-16 transcoded, BOM removed).
 	Binary bool
+	// Rows, when set, estimates how many rows a raw record of a Binary
+	// format holds (an EVTX chunk: the record count in its header), so that
+	// batches are sized right; without it the loader guesses one row per 512
+	// bytes.
+	Rows func(data []byte) int
 	// Sniff looks at up to the first 64 KiB of the input.
 	Sniff func(head []byte) Confidence
 	// NewSplitter cuts records from the input.
