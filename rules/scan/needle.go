@@ -22,6 +22,9 @@ type need struct {
 	op   byte // 'a' atom, '&' all of kids, '|' any of kids
 	atom atom
 	kids []*need
+
+	slot int   // atom: its value's slot (see verdicts)
+	id   int32 // atom: its literal's id in the slot's search
 }
 
 // atom: Literal occurs in the value of the SQL expression Value.
@@ -160,106 +163,7 @@ type deriver struct {
 }
 
 // needOf derives the need of a parsed condition; nil is unknown.
-func (d *deriver) needOf(n *sqlNode) *need {
-	if n == nil {
-		return nil
-	}
-	switch n.Type {
-	case "CONJUNCTION_AND":
-		var kids []*need
-		for _, c := range n.Children {
-			kids = append(kids, d.needOf(c))
-		}
-		return all(kids)
-	case "CONJUNCTION_OR":
-		var kids []*need
-		for _, c := range n.Children {
-			k := d.needOf(c)
-			if k == nil {
-				return nil
-			}
-			kids = append(kids, k)
-		}
-		if len(kids) == 1 {
-			return kids[0]
-		}
-		return &need{op: '|', kids: kids}
-	case "OPERATOR_COALESCE":
-		// coalesce(x, false) is true only where x is.
-		if len(n.Children) < 2 {
-			return nil
-		}
-		for _, c := range n.Children[1:] {
-			if !isFalse(c) {
-				return nil
-			}
-		}
-		return d.needOf(n.Children[0])
-	case "COMPARE_EQUAL":
-		if v, ok := d.valueSQL(n.Left); ok {
-			if s, ok := text(n.Right); ok {
-				return leaf(v, s)
-			}
-		}
-		if v, ok := d.valueSQL(n.Right); ok {
-			if s, ok := text(n.Left); ok {
-				return leaf(v, s)
-			}
-		}
-	case "COMPARE_IN":
-		if len(n.Children) < 2 {
-			return nil
-		}
-		v, ok := d.valueSQL(n.Children[0])
-		if !ok {
-			return nil
-		}
-		var kids []*need
-		for _, c := range n.Children[1:] {
-			s, ok := text(c)
-			if !ok || s == "" {
-				return nil
-			}
-			kids = append(kids, leaf(v, s))
-		}
-		if len(kids) == 1 {
-			return kids[0]
-		}
-		return &need{op: '|', kids: kids}
-	case "FUNCTION":
-		// Every function read here tests a value against a text constant.
-		if len(n.Children) < 2 {
-			return nil
-		}
-		v, ok := d.valueSQL(n.Children[0])
-		if !ok {
-			return nil
-		}
-		pat, ok := text(n.Children[1])
-		if !ok {
-			return nil
-		}
-		switch n.FunctionName {
-		case "contains", "starts_with", "ends_with", "prefix", "suffix":
-			if len(n.Children) == 2 {
-				return leaf(v, pat)
-			}
-		case "regexp_matches":
-			if len(n.Children) == 2 { // options as a third argument: not read
-				return regexNeed(v, pat)
-			}
-		case "~~", "like", "like_escape":
-			esc := ""
-			if len(n.Children) == 3 {
-				if esc, ok = text(n.Children[2]); !ok || len(esc) > 1 {
-					return nil
-				}
-			}
-			return leaf(v, longestLikeRun(pat, esc))
-		}
-	}
-	return nil
-}
+func (d *deriver) needOf(n *sqlNode) *need { return d.testOf(n).need() }
 
 // leaf is an atom, or unknown for an empty literal (every text holds it).
 func leaf(value, literal string) *need {
@@ -397,6 +301,14 @@ func shortest(as []atom) int {
 		}
 	}
 	return n
+}
+
+// walk calls f for n and each need under it.
+func (n *need) walk(f func(*need)) {
+	f(n)
+	for _, k := range n.kids {
+		k.walk(f)
+	}
 }
 
 // atoms lists a need's atoms.

@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"math/bits"
-	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
+	"unicode/utf8"
+	"unsafe"
 
 	"github.com/duckdb/duckdb-go/v2"
 
@@ -15,113 +17,505 @@ import (
 )
 
 // A prefilter routes each event to the few rules that can match it. Each
-// rule has a trigger: literals (in values such as the lower-cased command
-// line) one of which every event it matches holds. One literal search per
-// value and event (all rules' literals at once) lists the rules the event
-// triggers; only those rules' conditions are then evaluated on it, in SQL.
-// The prefilter never decides a match: a rule's own condition does, so a
-// trigger may let through more than the rule matches, never less.
+// rule's condition has a test (see test): evaluated in Go on the values the
+// conditions read, it rules out the events where the condition cannot be
+// true. Evaluating every rule's test on every event would cost more than it
+// saves, so most rules also have a trigger: literals (in values such as the
+// lower-cased command line) one of which every event the rule matches holds.
+// One literal search per value and event (all rules' literals at once) lists
+// the rules the event triggers; only their tests are evaluated, and only the
+// rules whose test can be true get the event. Their conditions then decide,
+// in SQL. The prefilter never decides a match: it may let through more than a
+// rule matches, never less.
 type prefilter struct {
-	values []string    // SQL of each value searched
-	lits   []*literals // per value, its literals
-	rules  [][][]int32 // per value and literal: the rules (positions) it triggers
-	n      int         // rules in the group
+	raws  []string // SQL of each value the prefilter reads, as stored
+	slots []slot   // the values searched and tested: a raw value, lower-cased or not
+	tests []*test  // per rule (position): its test, nil when it is not routed
+	n     int      // rules in the group
+	lower map[rune]rune
+	// The sample searches every literal of every rule's need (index: per
+	// slot, by id), to learn how often each occurs; routing searches the
+	// triggers' literals only.
+	index             [][]string
+	needs             []*need // per rule: its need (nil: none), atoms numbered in index
+	sampling, routing search
+}
+
+// A search finds the rules an event triggers: those with a literal found in
+// a slot, and those tested on every event.
+type search struct {
+	lits   []*literals // per slot (nil: none)
+	byLit  [][][]int32 // per slot and literal id: the rules it triggers
+	always []int32
+}
+
+// A slot is a value the tests read: raw value raw (an index in raws),
+// lower-cased when fold.
+type slot struct {
+	raw  int
+	fold bool
+	sql  string
 }
 
 // sampleRows is how many of a group's events are read to estimate how often
-// each literal occurs, to choose the rarest trigger of each rule.
+// each literal occurs, to choose the rarest trigger of each rule, and how
+// often each rule's test lets an event through.
 const sampleRows = 20_000
 
-// A route is a rule's trigger: the atoms, one of which every event the rule
-// matches holds, and the share of sampled events that hold one.
+// A route is what the sample says of a rule: the atoms of its trigger (none:
+// the rule's test is evaluated on every event), and the share of sampled
+// events its test lets through.
 type route struct {
 	atoms []atom
 	share float64
 }
 
-// maxTriggerShare: a trigger held by more of the events than this routes too
-// many of them; the rule is then tested on every event, with the rules that
-// have none (see hitsQuery), which costs less per event than routing.
+// maxTriggerShare: a rule whose test lets more of the events than this
+// through is tested on every event in SQL, with the rules that have no test
+// (see hitsQuery): that costs less per event than routing.
 const maxTriggerShare = 0.25
 
-// triggers derives each condition's trigger: none where none can be derived
-// or the best one is too common (the rule then reads every event). view (its
-// columns' types in types) and codes give the events a sample is read from;
-// candidates is the share of the sampled events that trigger at least one
-// rule.
-func triggers(ctx context.Context, eng *engine.Engine, view string, types map[string]string, codes []string, wheres []string) (out []route, candidates float64, err error) {
+// newPrefilter derives each condition's test and trigger and reads a sample
+// of the events to choose the rules to route: those with a test that lets at
+// most maxTriggerShare of the sampled events through. view (its columns'
+// types in types) and codes give the events the sample is read from. It
+// returns the prefilter, each rule's route (its share is 1 when it is not
+// routed) and the share of sampled events routed to at least one rule.
+func newPrefilter(ctx context.Context, eng *engine.Engine, view string, types map[string]string, codes []string, wheres []string) (*prefilter, []route, float64, error) {
 	nodes, err := parseWheres(ctx, eng, wheres)
 	if err != nil {
-		return nil, 0, err
+		return nil, nil, 0, err
 	}
 	if err := foldLowerConstants(ctx, eng, nodes); err != nil {
-		return nil, 0, err
+		return nil, nil, 0, err
 	}
 	d := &deriver{types: types}
-	needs := make([]*need, len(wheres))
-	var all []atom
+	tests := make([]*test, len(wheres))
 	for i, n := range nodes {
-		if needs[i] = d.needOf(n); needs[i] != nil {
-			all = needs[i].atoms(all)
+		if n != nil {
+			tests[i] = d.testOf(n)
 		}
 	}
-	out = make([]route, len(wheres))
-	if len(all) == 0 {
-		return out, 0, nil
+	pf := compileTests(tests)
+	if pf.lower, err = lowerCase(ctx, eng); err != nil {
+		return nil, nil, 0, err
 	}
-	smp, err := sampleEvents(ctx, eng, view, codes, all)
+	routes := make([]route, len(wheres))
+	for i := range routes {
+		routes[i].share = 1
+	}
+	if len(pf.raws) == 0 {
+		pf.tests = make([]*test, len(wheres))
+		return pf, routes, 0, nil
+	}
+	smp, err := pf.sample(ctx, eng, view, codes)
 	if err != nil {
-		return nil, 0, err
+		return nil, nil, 0, err
 	}
-	chosen := map[atom]bool{}
-	for i, n := range needs {
-		if n == nil {
+	freq := func(a atom) float64 { return smp.share(a) }
+	routed := make([]bool, len(wheres))
+	for i, t := range tests {
+		if t == nil || t.op == '?' {
+			pf.tests[i] = nil
 			continue
 		}
-		as, f := trigger(n, smp.share)
-		if f <= maxTriggerShare {
-			out[i] = route{as, f}
-			for _, a := range as {
-				chosen[a] = true
+		share := smp.passShare(i)
+		if share > maxTriggerShare {
+			pf.tests[i] = nil
+			continue
+		}
+		routed[i] = true
+		routes[i].share = share
+		if n := t.need(); n != nil {
+			routes[i].atoms, _ = trigger(n, freq)
+		}
+	}
+	pf.setTriggers(routes, routed)
+	return pf, routes, smp.anyPass(routed), nil
+}
+
+// compileTests gives each value a test reads its slot, and each literal a
+// contains test or a need searches its id in its slot's literal search.
+func compileTests(tests []*test) *prefilter {
+	pf := &prefilter{tests: tests, n: len(tests)}
+	rawPos := map[string]int{}
+	slotPos := map[string]int{}
+	litPos := []map[string]int32{}
+	slotOf := func(value string) int {
+		if j, ok := slotPos[value]; ok {
+			return j
+		}
+		raw, fold := value, false
+		if strings.HasPrefix(value, "lower(") && strings.HasSuffix(value, ")") {
+			raw, fold = value[len("lower("):len(value)-1], true
+		}
+		r, ok := rawPos[raw]
+		if !ok {
+			r = len(pf.raws)
+			rawPos[raw] = r
+			pf.raws = append(pf.raws, raw)
+		}
+		j := len(pf.slots)
+		slotPos[value] = j
+		pf.slots = append(pf.slots, slot{raw: r, fold: fold, sql: value})
+		pf.index = append(pf.index, nil)
+		litPos = append(litPos, map[string]int32{})
+		return j
+	}
+	litOf := func(j int, l string) int32 {
+		if id, ok := litPos[j][l]; ok {
+			return id
+		}
+		id := int32(len(pf.index[j]))
+		litPos[j][l] = id
+		pf.index[j] = append(pf.index[j], l)
+		return id
+	}
+	needSlots := func(n *need) {
+		n.walk(func(a *need) {
+			if a.op == 'a' {
+				a.slot = slotOf(a.atom.Value)
+				a.id = litOf(a.slot, a.atom.Literal)
+			}
+		})
+	}
+	needs := make([]*need, len(tests))
+	pf.needs = needs
+	for k, t := range tests {
+		if t == nil {
+			continue
+		}
+		t.walk(func(p *test) {
+			if p.op != 'p' {
+				return
+			}
+			p.slot = slotOf(p.value)
+			if p.fn == 'r' && p.req != nil {
+				needSlots(p.req)
+			}
+		})
+		// The need a trigger is chosen from.
+		if needs[k] = t.need(); needs[k] != nil {
+			needSlots(needs[k])
+		}
+	}
+	// The sample tests each rule on the events holding a literal of its
+	// need.
+	sm := &pf.sampling
+	sm.lits = make([]*literals, len(pf.slots))
+	sm.byLit = make([][][]int32, len(pf.slots))
+	for j, ls := range pf.index {
+		if len(ls) > 0 {
+			sm.lits[j] = newLiterals(ls)
+		}
+		sm.byLit[j] = make([][]int32, len(ls))
+	}
+	for k, n := range needs {
+		switch {
+		case tests[k] == nil:
+		case n == nil:
+			sm.always = append(sm.always, int32(k))
+		default:
+			n.walk(func(a *need) {
+				if a.op == 'a' {
+					sm.byLit[a.slot][a.id] = addRule(sm.byLit[a.slot][a.id], int32(k))
+				}
+			})
+		}
+	}
+	return pf
+}
+
+// setTriggers builds the routing search from the routed rules' triggers
+// (rules without atoms are tested on every event).
+func (pf *prefilter) setTriggers(routes []route, routed []bool) {
+	slotOf := map[string]int{}
+	for j, sl := range pf.slots {
+		slotOf[sl.sql] = j
+	}
+	rt := &pf.routing
+	perSlot := make([][]string, len(pf.slots))
+	rt.byLit = make([][][]int32, len(pf.slots))
+	ids := map[atom]int32{}
+	for k, r := range routes {
+		if !routed[k] {
+			continue
+		}
+		if len(r.atoms) == 0 {
+			rt.always = append(rt.always, int32(k))
+			continue
+		}
+		for _, a := range r.atoms {
+			j := slotOf[a.Value]
+			id, ok := ids[a]
+			if !ok {
+				id = int32(len(perSlot[j]))
+				ids[a] = id
+				perSlot[j] = append(perSlot[j], a.Literal)
+				rt.byLit[j] = append(rt.byLit[j], nil)
+			}
+			rt.byLit[j][id] = addRule(rt.byLit[j][id], int32(k))
+		}
+	}
+	rt.lits = make([]*literals, len(pf.slots))
+	for j, ls := range perSlot {
+		if len(ls) > 0 {
+			rt.lits[j] = newLiterals(ls)
+		}
+	}
+}
+
+// addRule appends rule k to rules, which it ends unless it is there already.
+func addRule(rules []int32, k int32) []int32 {
+	if len(rules) > 0 && rules[len(rules)-1] == k {
+		return rules
+	}
+	return append(rules, k)
+}
+
+// A scratch holds what evaluating one event takes, reused from event to
+// event, for one search.
+type scratch struct {
+	pf      *prefilter
+	srch    *search
+	ev      eventValues
+	folded  [][]byte   // per slot: the lower-cased text
+	hits    [][]uint64 // per slot: a bit per literal id found (the sample counts them)
+	touched []int      // slot<<16 | word of each hit word set, to clear
+	cands   []uint64   // rules the event triggers
+	out     []int32    // rules the event is routed to
+}
+
+func (pf *prefilter) newScratch(srch *search) *scratch {
+	s := &scratch{pf: pf, srch: srch, folded: make([][]byte, len(pf.slots)), cands: make([]uint64, (pf.n+63)/64)}
+	s.ev.text = make([]string, len(pf.slots))
+	s.ev.null = make([]bool, len(pf.slots))
+	s.ev.exact = make([]bool, len(pf.slots))
+	s.hits = make([][]uint64, len(pf.slots))
+	for j, ls := range srch.byLit {
+		s.hits[j] = make([]uint64, (len(ls)+63)/64)
+	}
+	return s
+}
+
+// route evaluates the event whose raw values are raw (null[i]: NULL) and
+// returns the rules it is routed to, in order: those it triggers whose test
+// can be true.
+func (s *scratch) route(raw []string, null []bool) []int32 {
+	pf, ev, srch := s.pf, &s.ev, s.srch
+	for _, w := range s.touched {
+		s.hits[w>>16][w&0xffff] = 0
+	}
+	s.touched = s.touched[:0]
+	clear(s.cands)
+	s.fill(raw, null)
+	for j, v := range ev.text {
+		switch {
+		case ev.null[j]:
+		case !ev.exact[j]:
+			// Not known exactly: every rule one of whose literals is
+			// searched here may match.
+			for _, rs := range srch.byLit[j] {
+				s.mark(rs)
+			}
+		case srch.lits[j] != nil:
+			hits, byLit := s.hits[j], srch.byLit[j]
+			srch.lits[j].each(v, func(id int32) {
+				w := id >> 6
+				if hits[w] == 0 {
+					s.touched = append(s.touched, j<<16|int(w))
+				}
+				hits[w] |= 1 << (id & 63)
+				s.mark(byLit[id])
+			})
+		}
+	}
+	s.mark(srch.always)
+	s.out = s.out[:0]
+	for w, x := range s.cands {
+		for x != 0 {
+			b := bits.TrailingZeros64(x)
+			x &^= 1 << b
+			k := 64*w + b
+			// The sample's search finds every literal of the needs:
+			// where a rule's need is not held, its test is false.
+			if srch == &pf.sampling && pf.needs[k] != nil && !s.held(pf.needs[k]) {
+				continue
+			}
+			if pf.tests[k].eval(ev)&oTrue != 0 {
+				s.out = append(s.out, int32(k))
 			}
 		}
 	}
-	return out, smp.anyOf(chosen), nil
+	return s.out
 }
 
-// A sample is which atoms each of a few events holds.
+// held reports whether the event holds need n, by the literals the sample's
+// search found (a slot not known exactly may hold anything).
+func (s *scratch) held(n *need) bool {
+	switch n.op {
+	case 'a':
+		return !s.ev.exact[n.slot] || s.hits[n.slot][n.id>>6]&(1<<(n.id&63)) != 0
+	case '|':
+		for _, k := range n.kids {
+			if s.held(k) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, k := range n.kids {
+		if !s.held(k) {
+			return false
+		}
+	}
+	return true
+}
+
+// fill sets the event's values, lower-casing those slots that are.
+func (s *scratch) fill(raw []string, null []bool) {
+	ev := &s.ev
+	for j, sl := range s.pf.slots {
+		ev.null[j] = null[sl.raw]
+		ev.exact[j] = true
+		ev.text[j] = ""
+		if ev.null[j] {
+			continue
+		}
+		v := raw[sl.raw]
+		if sl.fold {
+			b, ok := lowerText(s.folded[j][:0], v, s.pf.lower)
+			s.folded[j] = b
+			if !ok {
+				ev.exact[j] = false
+				continue
+			}
+			v = unsafe.String(unsafe.SliceData(b), len(b))
+		}
+		ev.text[j] = v
+	}
+}
+
+func (s *scratch) mark(rules []int32) {
+	for _, k := range rules {
+		s.cands[k>>6] |= 1 << (k & 63)
+	}
+}
+
+// lowerText appends v lower-cased to b, as DuckDB's lower() does it: each
+// character on its own, by the table lowerCase read from the engine. ok is
+// false for text that is not valid UTF-8 (DuckDB's text always is).
+func lowerText(b []byte, v string, table map[rune]rune) (_ []byte, ok bool) {
+	for i := 0; i < len(v); {
+		c := v[i]
+		if c < utf8.RuneSelf {
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			b = append(b, c)
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(v[i:])
+		if r == utf8.RuneError && n == 1 {
+			return b, false
+		}
+		if l, ok := table[r]; ok {
+			b = utf8.AppendRune(b, l)
+		} else {
+			b = append(b, v[i:i+n]...)
+		}
+		i += n
+	}
+	return b, true
+}
+
+var lowerCache struct {
+	sync.Mutex
+	table map[rune]rune
+}
+
+// lowerCase reads from the engine how its lower() changes characters outside
+// ASCII (each to one other: 1,407 of them in DuckDB 1.5), once per process.
+func lowerCase(ctx context.Context, eng *engine.Engine) (map[rune]rune, error) {
+	lowerCache.Lock()
+	defer lowerCache.Unlock()
+	if lowerCache.table != nil {
+		return lowerCache.table, nil
+	}
+	rows, err := eng.Query(ctx, `SELECT i, lower(chr(i)) FROM (SELECT range::INTEGER AS i FROM range(128, 1114112))
+WHERE (i < 55296 OR i > 57343) AND lower(chr(i)) <> chr(i)`)
+	if err != nil {
+		return nil, fmt.Errorf("reading lower()'s case table: %w", err)
+	}
+	defer rows.Close()
+	table := map[rune]rune{}
+	for rows.Next() {
+		var i int32
+		var l string
+		if err := rows.Scan(&i, &l); err != nil {
+			return nil, err
+		}
+		r, n := utf8.DecodeRuneInString(l)
+		if n != len(l) {
+			return nil, fmt.Errorf("lower() changes U+%04X into more than one character (%q): huntsql's prefilter cannot follow it", i, l)
+		}
+		table[rune(i)] = r
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	lowerCache.table = table
+	return table, nil
+}
+
+// A sample is what a few events say of the prefilter: per event, the atoms
+// it holds and the rules whose test lets it through.
 type sample struct {
-	rows  [][]atom // per sampled event, the atoms it holds
-	count map[atom]int
+	events int
+	count  map[atom]int
+	pass   [][]int32 // per event, the rules it passes
+	passes []int     // per rule, the events it passes
 }
 
 // share is the share of the sampled events holding a.
 func (s *sample) share(a atom) float64 {
-	if len(s.rows) == 0 {
+	if s.events == 0 {
 		return 0
 	}
-	return float64(s.count[a]) / float64(len(s.rows))
+	return float64(s.count[a]) / float64(s.events)
 }
 
-// anyOf is the share of the sampled events holding any of the atoms.
-func (s *sample) anyOf(atoms map[atom]bool) float64 {
-	if len(s.rows) == 0 {
+// passShare is the share of the sampled events rule k's test lets through.
+func (s *sample) passShare(k int) float64 {
+	if s.events == 0 {
+		return 0
+	}
+	return float64(s.passes[k]) / float64(s.events)
+}
+
+// anyPass is the share of the sampled events some routed rule's test lets
+// through.
+func (s *sample) anyPass(routed []bool) float64 {
+	if s.events == 0 {
 		return 0
 	}
 	n := 0
-	for _, r := range s.rows {
-		if slices.ContainsFunc(r, func(a atom) bool { return atoms[a] }) {
-			n++
+	for _, ks := range s.pass {
+		for _, k := range ks {
+			if routed[k] {
+				n++
+				break
+			}
 		}
 	}
-	return float64(n) / float64(len(s.rows))
+	return float64(n) / float64(s.events)
 }
 
-// sampleEvents reads up to sampleRows events and finds the atoms each holds.
-func sampleEvents(ctx context.Context, eng *engine.Engine, view string, codes []string, atoms []atom) (*sample, error) {
-	values, lits, index := compileAtoms(atoms)
+// sample reads up to sampleRows events and evaluates them.
+func (pf *prefilter) sample(ctx context.Context, eng *engine.Engine, view string, codes []string) (*sample, error) {
 	var b strings.Builder
-	fmt.Fprintf(&b, "SELECT %s FROM %s", strings.Join(values, ", "), view)
+	fmt.Fprintf(&b, "SELECT %s FROM %s", strings.Join(pf.raws, ", "), view)
 	if codes != nil {
 		fmt.Fprintf(&b, " WHERE \"event.code\" IN (%s)", strings.Join(codes, ", "))
 	}
@@ -131,105 +525,42 @@ func sampleEvents(ctx context.Context, eng *engine.Engine, view string, codes []
 		return nil, err
 	}
 	defer rows.Close()
-	smp := &sample{count: map[atom]int{}}
-	vals := make([]any, len(values))
-	ptrs := make([]any, len(values))
+	smp := &sample{count: map[atom]int{}, passes: make([]int, pf.n)}
+	vals := make([]any, len(pf.raws))
+	ptrs := make([]any, len(pf.raws))
 	for j := range vals {
 		ptrs[j] = &vals[j]
 	}
+	raw := make([]string, len(pf.raws))
+	null := make([]bool, len(pf.raws))
+	s := pf.newScratch(&pf.sampling)
 	for rows.Next() {
 		if err := rows.Scan(ptrs...); err != nil {
 			return nil, err
 		}
-		var held []atom
 		for j, v := range vals {
-			s, ok := v.(string)
-			if !ok {
-				continue
+			raw[j], null[j] = "", true
+			if str, ok := v.(string); ok {
+				raw[j], null[j] = str, false
 			}
-			lits[j].each(s, func(p int32) {
-				a := atom{values[j], index[j][p]}
-				if !slices.Contains(held, a) {
-					held = append(held, a)
-					smp.count[a]++
-				}
-			})
 		}
-		smp.rows = append(smp.rows, held)
+		pass := s.route(raw, null)
+		smp.events++
+		smp.pass = append(smp.pass, append([]int32(nil), pass...))
+		for _, k := range pass {
+			smp.passes[k]++
+		}
+		for j, hits := range s.hits {
+			for w, x := range hits {
+				for x != 0 {
+					b := bits.TrailingZeros64(x)
+					x &^= 1 << b
+					smp.count[atom{pf.slots[j].sql, pf.index[j][64*w+b]}]++
+				}
+			}
+		}
 	}
 	return smp, rows.Err()
-}
-
-// compileAtoms groups atoms by value: the values, one literal search per
-// value, and each value's literals in pattern order.
-func compileAtoms(atoms []atom) (values []string, lits []*literals, index [][]string) {
-	pos := map[string]int{}
-	seen := map[atom]bool{}
-	for _, a := range atoms {
-		if seen[a] {
-			continue
-		}
-		seen[a] = true
-		j, ok := pos[a.Value]
-		if !ok {
-			j = len(values)
-			pos[a.Value] = j
-			values = append(values, a.Value)
-			index = append(index, nil)
-		}
-		index[j] = append(index[j], a.Literal)
-	}
-	for _, ls := range index {
-		lits = append(lits, newLiterals(ls))
-	}
-	return values, lits, index
-}
-
-// newPrefilter builds the prefilter of rules whose triggers are trig (by
-// position; a rule without atoms is never listed).
-func newPrefilter(trig []route) *prefilter {
-	var all []atom
-	for _, t := range trig {
-		all = append(all, t.atoms...)
-	}
-	values, lits, index := compileAtoms(all)
-	pf := &prefilter{values: values, lits: lits, n: len(trig)}
-	pos := make([]map[string]int, len(values))
-	pf.rules = make([][][]int32, len(values))
-	for j, ls := range index {
-		pos[j] = map[string]int{}
-		for p, l := range ls {
-			pos[j][l] = p
-		}
-		pf.rules[j] = make([][]int32, len(ls))
-	}
-	vpos := map[string]int{}
-	for j, v := range values {
-		vpos[v] = j
-	}
-	for k, t := range trig {
-		for _, a := range t.atoms {
-			j := vpos[a.Value]
-			p := pos[j][a.Literal]
-			if rs := pf.rules[j][p]; len(rs) == 0 || rs[len(rs)-1] != int32(k) {
-				pf.rules[j][p] = append(rs, int32(k))
-			}
-		}
-	}
-	return pf
-}
-
-// words is how many 64-bit words a set of the group's rules takes.
-func (pf *prefilter) words() int { return (pf.n + 63) / 64 }
-
-// mark sets, in set, the rules an event whose value j is s triggers.
-func (pf *prefilter) mark(set []uint64, j int, s string) {
-	rules := pf.rules[j]
-	pf.lits[j].each(s, func(p int32) {
-		for _, k := range rules[p] {
-			set[k>>6] |= 1 << (k & 63)
-		}
-	})
 }
 
 var udfSeq atomic.Int64
@@ -237,15 +568,15 @@ var udfSeq atomic.Int64
 // register makes the prefilter a scalar function of the engine's connection.
 // DuckDB keeps it (with its literal tables, a few MiB for a thousand rules)
 // until the engine closes: one per view scanned, which a command does once.
-// It takes the values (VARCHAR, in order) and returns the rules the event
-// triggers, as their positions separated by commas ("3,17"), or NULL when it
-// triggers none. It returns the function's name.
+// It takes the raw values (VARCHAR, in order) and returns the rules the
+// event is routed to, as their positions separated by commas ("3,17"), or
+// NULL when none. It returns the function's name.
 func (pf *prefilter) register(eng *engine.Engine) (string, error) {
 	varchar, err := duckdb.NewTypeInfo(duckdb.TYPE_VARCHAR)
 	if err != nil {
 		return "", err
 	}
-	in := make([]duckdb.TypeInfo, len(pf.values))
+	in := make([]duckdb.TypeInfo, len(pf.raws))
 	for i := range in {
 		in[i] = varchar
 	}
@@ -287,35 +618,31 @@ func (f *routeFunc) chunk(_ context.Context, state *duckdb.ChunkIteratorState) e
 	if err != nil {
 		return err
 	}
-	set := make([]uint64, pf.words())
+	s := pf.newScratch(&pf.routing)
+	raw := make([]string, len(views))
+	null := make([]bool, len(views))
 	var buf []byte
 	for row := range out.Len() {
-		clear(set)
 		for j, view := range views {
-			s, ok, err := view.GetValueBorrowed(row)
+			v, ok, err := view.GetValueBorrowed(row)
 			if err != nil {
 				return err
 			}
-			if ok && s != "" {
-				pf.mark(set, j, s)
-			}
+			raw[j], null[j] = v, !ok
 		}
-		buf = buf[:0]
-		for w, x := range set {
-			for x != 0 {
-				b := bits.TrailingZeros64(x)
-				x &^= 1 << b
-				if len(buf) > 0 {
-					buf = append(buf, ',')
-				}
-				buf = strconv.AppendInt(buf, int64(64*w+b), 10)
-			}
-		}
-		if len(buf) == 0 {
+		routed := s.route(raw, null)
+		if len(routed) == 0 {
 			if err := out.SetNull(row); err != nil {
 				return err
 			}
 			continue
+		}
+		buf = buf[:0]
+		for i, k := range routed {
+			if i > 0 {
+				buf = append(buf, ',')
+			}
+			buf = strconv.AppendInt(buf, int64(k), 10)
 		}
 		if err := out.Set(row, string(buf)); err != nil {
 			return err

@@ -241,14 +241,14 @@ func prepareRouting(ctx context.Context, eng *engine.Engine, view string, cols [
 		all[k] = k
 	}
 	tctx, cancel := bounded(ctx, opts.Timeout*time.Duration(len(idx)))
-	trig, candidates, err := triggers(tctx, eng, view, types, codesOf(plans, idx), wheres)
+	pf, trig, candidates, err := newPrefilter(tctx, eng, view, types, codesOf(plans, idx), wheres)
 	cancel()
 	if err != nil {
 		return nil, all, ctx.Err()
 	}
 	var routed, full []int
-	for k, t := range trig {
-		if len(t.atoms) > 0 {
+	for k, t := range pf.tests {
+		if t != nil {
 			routed = append(routed, k)
 		} else {
 			full = append(full, k)
@@ -257,7 +257,6 @@ func prepareRouting(ctx context.Context, eng *engine.Engine, view string, cols [
 	if len(routed) == 0 {
 		return nil, full, nil
 	}
-	pf := newPrefilter(trig)
 	name, err := pf.register(eng)
 	if err != nil {
 		return nil, all, ctx.Err()
@@ -282,7 +281,7 @@ func prepareRouting(ctx context.Context, eng *engine.Engine, view string, cols [
 	}
 	sctx, cancel := bounded(ctx, opts.Timeout*time.Duration(len(routed)))
 	defer cancel()
-	for _, q := range routedQueries(view, cols, kept, name, pf.values, wheres, shared, routed, codesOf(plans, pick(idx, routed))) {
+	for _, q := range routedQueries(view, cols, kept, name, pf.raws, wheres, shared, routed, codesOf(plans, pick(idx, routed))) {
 		if err := eng.Exec(sctx, q); err != nil {
 			r.drop(context.WithoutCancel(ctx), eng)
 			return nil, all, ctx.Err()

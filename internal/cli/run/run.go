@@ -4,6 +4,7 @@ package run
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 
 	"huntsql/internal/archive"
 	"huntsql/internal/cli/cmdutil"
+	"huntsql/rules"
 	"huntsql/rules/runner"
 )
 
@@ -26,6 +28,7 @@ type Options struct {
 	Quiet            bool
 	Summary          bool
 	Save             bool
+	NoBuiltin        bool
 	RuleTimeout      time.Duration
 	Sigma            SigmaOptions
 }
@@ -137,6 +140,7 @@ events behind it) work in query, shell and notebooks.`),
 	cmd.Flags().BoolVarP(&opts.Quiet, "quiet", "q", false, "nothing on stderr but errors")
 	cmd.Flags().BoolVar(&opts.Summary, "summary", false, "print the summary on stderr even when it is not a terminal")
 	cmd.Flags().BoolVar(&opts.Save, "save", false, "also save the detections in the archive (views detections, detection_events)")
+	cmd.Flags().BoolVar(&opts.NoBuiltin, "no-builtin", false, "leave out the built-in rules: run only those of --rules and --sigma")
 	opts.Sigma.add(cmd)
 	return cmd
 }
@@ -160,6 +164,9 @@ func Run(ctx context.Context, opts *Options) error {
 		return err
 	}
 	broken := len(set.Broken)
+	if opts.NoBuiltin {
+		set.Rules = slices.DeleteFunc(set.Rules, func(r *rules.Rule) bool { return strings.HasPrefix(r.Source, "builtin:") })
+	}
 	if len(opts.Sigma.Paths) > 0 {
 		sig, failed, err := opts.Sigma.compile(errOut, opts.Quiet)
 		if err != nil {
