@@ -272,14 +272,19 @@ func (w *partitionWriter) hold(ctx context.Context, day int64, segs []rows.Segme
 		}
 		shas[i] = sha
 	}
+	n := 0
+	for _, sg := range segs {
+		n += len(sg.Rows)
+	}
 	h := w.held[day]
 	if h == nil {
-		h = &heldRows{b: rows.NewBatch(len(segs[0].Rows))}
+		h = &heldRows{b: rows.NewBatch(n)}
 		h.b.Input = -1
 		h.b.Reserve(colSHA)
 		w.held[day] = h
 	} else {
 		w.heldBytes -= h.size()
+		h.b.Grow(n)
 	}
 	for i, sg := range segs {
 		sha := shas[i]

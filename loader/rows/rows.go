@@ -145,6 +145,14 @@ func (b *Batch) AddRow() {
 	b.Len++
 }
 
+// Grow makes room for n more rows, so that appending them (AppendRows, one
+// segment after the other) reallocates the columns once at most.
+func (b *Batch) Grow(n int) {
+	if need := b.Len + n; need > b.rows {
+		b.grow(max(need, 2*b.rows))
+	}
+}
+
 // Reserve allocates a column that Segment.Fill sets later: segments of one
 // batch may then be filled concurrently.
 func (b *Batch) Reserve(col int) {
