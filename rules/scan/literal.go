@@ -8,7 +8,7 @@ package scan
 type literals struct {
 	class   [256]uint8 // byte → its class; class 0 is every byte no pattern has
 	classes int
-	next    []int32   // state*classes + class → next state
+	next    []int32   // state*classes + class → next state, ^state when patterns end there
 	out     [][]int32 // state → patterns ending here (own and via failure links)
 }
 
@@ -80,6 +80,13 @@ func newLiterals(patterns []string) *literals {
 			}
 		}
 	}
+	// Most states end no pattern: the search reads out only where one
+	// does, flagged in the transition itself.
+	for i, t := range l.next {
+		if len(l.out[t]) > 0 {
+			l.next[i] = ^t
+		}
+	}
 	return l
 }
 
@@ -88,8 +95,11 @@ func (l *literals) each(text string, found func(pattern int32)) {
 	s := int32(0)
 	for i := 0; i < len(text); i++ {
 		s = l.next[int(s)*l.classes+int(l.class[text[i]])]
-		for _, p := range l.out[s] {
-			found(p)
+		if s < 0 {
+			s = ^s
+			for _, p := range l.out[s] {
+				found(p)
+			}
 		}
 	}
 }

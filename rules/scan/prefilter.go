@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/bits"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -36,9 +37,9 @@ type prefilter struct {
 	// The sample searches every literal of every rule's need (index: per
 	// slot, by id), to learn how often each occurs; routing searches the
 	// triggers' literals only.
-	index             [][]string
-	needs             []*need // per rule: its need (nil: none), atoms numbered in index
-	sampling, routing search
+	index      [][]string
+	sampleLits []*literals
+	routing    search
 }
 
 // A search finds the rules an event triggers: those with a literal found in
@@ -112,26 +113,54 @@ func newPrefilter(ctx context.Context, eng *engine.Engine, view string, types ma
 	if err != nil {
 		return nil, nil, 0, err
 	}
-	freq := func(a atom) float64 { return smp.share(a) }
-	routed := make([]bool, len(wheres))
-	for i, t := range tests {
+	// Each rule that has a test gets the rarest trigger its need offers (or
+	// none: it is then tested on every event); routing the sampled events
+	// tells how many each test lets through. Those that let too many
+	// through are left to SQL.
+	testable := make([]bool, len(wheres))
+	for k, t := range tests {
 		if t == nil || t.op == '?' {
-			pf.tests[i] = nil
 			continue
 		}
-		share := smp.passShare(i)
-		if share > maxTriggerShare {
-			pf.tests[i] = nil
-			continue
-		}
-		routed[i] = true
-		routes[i].share = share
+		testable[k] = true
 		if n := t.need(); n != nil {
-			routes[i].atoms, _ = trigger(n, freq)
+			routes[k].atoms, _ = trigger(n, smp.share)
 		}
 	}
+	pf.setTriggers(routes, testable)
+	passes := make([]int, len(wheres))
+	passed := make([][]int32, len(smp.raw))
+	sc := pf.newScratch()
+	for i := range smp.raw {
+		passed[i] = slices.Clone(sc.route(smp.raw[i], smp.null[i]))
+		for _, k := range passed[i] {
+			passes[k]++
+		}
+	}
+	routed := make([]bool, len(wheres))
+	for k := range tests {
+		share := 0.0
+		if len(smp.raw) > 0 {
+			share = float64(passes[k]) / float64(len(smp.raw))
+		}
+		if !testable[k] || share > maxTriggerShare {
+			pf.tests[k] = nil
+			continue
+		}
+		routed[k] = true
+		routes[k].share = share
+	}
 	pf.setTriggers(routes, routed)
-	return pf, routes, smp.anyPass(routed), nil
+	if len(passed) == 0 {
+		return pf, routes, 0, nil
+	}
+	candidates := 0
+	for _, ks := range passed {
+		if slices.ContainsFunc(ks, func(k int32) bool { return routed[k] }) {
+			candidates++
+		}
+	}
+	return pf, routes, float64(candidates) / float64(len(passed)), nil
 }
 
 // compileTests gives each value a test reads its slot, and each literal a
@@ -179,9 +208,7 @@ func compileTests(tests []*test) *prefilter {
 			}
 		})
 	}
-	needs := make([]*need, len(tests))
-	pf.needs = needs
-	for k, t := range tests {
+	for _, t := range tests {
 		if t == nil {
 			continue
 		}
@@ -195,32 +222,14 @@ func compileTests(tests []*test) *prefilter {
 			}
 		})
 		// The need a trigger is chosen from.
-		if needs[k] = t.need(); needs[k] != nil {
-			needSlots(needs[k])
+		if n := t.need(); n != nil {
+			needSlots(n)
 		}
 	}
-	// The sample tests each rule on the events holding a literal of its
-	// need.
-	sm := &pf.sampling
-	sm.lits = make([]*literals, len(pf.slots))
-	sm.byLit = make([][][]int32, len(pf.slots))
+	pf.sampleLits = make([]*literals, len(pf.slots))
 	for j, ls := range pf.index {
 		if len(ls) > 0 {
-			sm.lits[j] = newLiterals(ls)
-		}
-		sm.byLit[j] = make([][]int32, len(ls))
-	}
-	for k, n := range needs {
-		switch {
-		case tests[k] == nil:
-		case n == nil:
-			sm.always = append(sm.always, int32(k))
-		default:
-			n.walk(func(a *need) {
-				if a.op == 'a' {
-					sm.byLit[a.slot][a.id] = addRule(sm.byLit[a.slot][a.id], int32(k))
-				}
-			})
+			pf.sampleLits[j] = newLiterals(ls)
 		}
 	}
 	return pf
@@ -233,6 +242,7 @@ func (pf *prefilter) setTriggers(routes []route, routed []bool) {
 	for j, sl := range pf.slots {
 		slotOf[sl.sql] = j
 	}
+	pf.routing = search{}
 	rt := &pf.routing
 	perSlot := make([][]string, len(pf.slots))
 	rt.byLit = make([][][]int32, len(pf.slots))
@@ -274,27 +284,20 @@ func addRule(rules []int32, k int32) []int32 {
 }
 
 // A scratch holds what evaluating one event takes, reused from event to
-// event, for one search.
+// event.
 type scratch struct {
-	pf      *prefilter
-	srch    *search
-	ev      eventValues
-	folded  [][]byte   // per slot: the lower-cased text
-	hits    [][]uint64 // per slot: a bit per literal id found (the sample counts them)
-	touched []int      // slot<<16 | word of each hit word set, to clear
-	cands   []uint64   // rules the event triggers
-	out     []int32    // rules the event is routed to
+	pf     *prefilter
+	ev     eventValues
+	folded [][]byte // per slot: the lower-cased text
+	cands  []uint64 // rules the event triggers
+	out    []int32  // rules the event is routed to
 }
 
-func (pf *prefilter) newScratch(srch *search) *scratch {
-	s := &scratch{pf: pf, srch: srch, folded: make([][]byte, len(pf.slots)), cands: make([]uint64, (pf.n+63)/64)}
+func (pf *prefilter) newScratch() *scratch {
+	s := &scratch{pf: pf, folded: make([][]byte, len(pf.slots)), cands: make([]uint64, (pf.n+63)/64)}
 	s.ev.text = make([]string, len(pf.slots))
 	s.ev.null = make([]bool, len(pf.slots))
 	s.ev.exact = make([]bool, len(pf.slots))
-	s.hits = make([][]uint64, len(pf.slots))
-	for j, ls := range srch.byLit {
-		s.hits[j] = make([]uint64, (len(ls)+63)/64)
-	}
 	return s
 }
 
@@ -302,11 +305,7 @@ func (pf *prefilter) newScratch(srch *search) *scratch {
 // returns the rules it is routed to, in order: those it triggers whose test
 // can be true.
 func (s *scratch) route(raw []string, null []bool) []int32 {
-	pf, ev, srch := s.pf, &s.ev, s.srch
-	for _, w := range s.touched {
-		s.hits[w>>16][w&0xffff] = 0
-	}
-	s.touched = s.touched[:0]
+	pf, ev, rt := s.pf, &s.ev, &s.pf.routing
 	clear(s.cands)
 	s.fill(raw, null)
 	for j, v := range ev.text {
@@ -315,61 +314,27 @@ func (s *scratch) route(raw []string, null []bool) []int32 {
 		case !ev.exact[j]:
 			// Not known exactly: every rule one of whose literals is
 			// searched here may match.
-			for _, rs := range srch.byLit[j] {
+			for _, rs := range rt.byLit[j] {
 				s.mark(rs)
 			}
-		case srch.lits[j] != nil:
-			hits, byLit := s.hits[j], srch.byLit[j]
-			srch.lits[j].each(v, func(id int32) {
-				w := id >> 6
-				if hits[w] == 0 {
-					s.touched = append(s.touched, j<<16|int(w))
-				}
-				hits[w] |= 1 << (id & 63)
-				s.mark(byLit[id])
-			})
+		case rt.lits[j] != nil:
+			byLit := rt.byLit[j]
+			rt.lits[j].each(v, func(id int32) { s.mark(byLit[id]) })
 		}
 	}
-	s.mark(srch.always)
+	s.mark(rt.always)
 	s.out = s.out[:0]
 	for w, x := range s.cands {
 		for x != 0 {
 			b := bits.TrailingZeros64(x)
 			x &^= 1 << b
 			k := 64*w + b
-			// The sample's search finds every literal of the needs:
-			// where a rule's need is not held, its test is false.
-			if srch == &pf.sampling && pf.needs[k] != nil && !s.held(pf.needs[k]) {
-				continue
-			}
 			if pf.tests[k].eval(ev)&oTrue != 0 {
 				s.out = append(s.out, int32(k))
 			}
 		}
 	}
 	return s.out
-}
-
-// held reports whether the event holds need n, by the literals the sample's
-// search found (a slot not known exactly may hold anything).
-func (s *scratch) held(n *need) bool {
-	switch n.op {
-	case 'a':
-		return !s.ev.exact[n.slot] || s.hits[n.slot][n.id>>6]&(1<<(n.id&63)) != 0
-	case '|':
-		for _, k := range n.kids {
-			if s.held(k) {
-				return true
-			}
-		}
-		return false
-	}
-	for _, k := range n.kids {
-		if !s.held(k) {
-			return false
-		}
-	}
-	return true
 }
 
 // fill sets the event's values, lower-casing those slots that are.
@@ -469,50 +434,23 @@ WHERE (i < 55296 OR i > 57343) AND lower(chr(i)) <> chr(i)`)
 	return table, nil
 }
 
-// A sample is what a few events say of the prefilter: per event, the atoms
-// it holds and the rules whose test lets it through.
+// A sample is a few events' raw values and how often each atom occurs in
+// them.
 type sample struct {
-	events int
-	count  map[atom]int
-	pass   [][]int32 // per event, the rules it passes
-	passes []int     // per rule, the events it passes
+	raw   [][]string
+	null  [][]bool
+	count map[atom]int
 }
 
 // share is the share of the sampled events holding a.
 func (s *sample) share(a atom) float64 {
-	if s.events == 0 {
+	if len(s.raw) == 0 {
 		return 0
 	}
-	return float64(s.count[a]) / float64(s.events)
+	return float64(s.count[a]) / float64(len(s.raw))
 }
 
-// passShare is the share of the sampled events rule k's test lets through.
-func (s *sample) passShare(k int) float64 {
-	if s.events == 0 {
-		return 0
-	}
-	return float64(s.passes[k]) / float64(s.events)
-}
-
-// anyPass is the share of the sampled events some routed rule's test lets
-// through.
-func (s *sample) anyPass(routed []bool) float64 {
-	if s.events == 0 {
-		return 0
-	}
-	n := 0
-	for _, ks := range s.pass {
-		for _, k := range ks {
-			if routed[k] {
-				n++
-				break
-			}
-		}
-	}
-	return float64(n) / float64(s.events)
-}
-
-// sample reads up to sampleRows events and evaluates them.
+// sample reads up to sampleRows events and counts the atoms they hold.
 func (pf *prefilter) sample(ctx context.Context, eng *engine.Engine, view string, codes []string) (*sample, error) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "SELECT %s FROM %s", strings.Join(pf.raws, ", "), view)
@@ -525,39 +463,36 @@ func (pf *prefilter) sample(ctx context.Context, eng *engine.Engine, view string
 		return nil, err
 	}
 	defer rows.Close()
-	smp := &sample{count: map[atom]int{}, passes: make([]int, pf.n)}
+	smp := &sample{count: map[atom]int{}}
 	vals := make([]any, len(pf.raws))
 	ptrs := make([]any, len(pf.raws))
 	for j := range vals {
 		ptrs[j] = &vals[j]
 	}
-	raw := make([]string, len(pf.raws))
-	null := make([]bool, len(pf.raws))
-	s := pf.newScratch(&pf.sampling)
+	s := pf.newScratch()
+	seen := map[[2]int32]bool{}
 	for rows.Next() {
 		if err := rows.Scan(ptrs...); err != nil {
 			return nil, err
 		}
+		raw, null := make([]string, len(vals)), make([]bool, len(vals))
 		for j, v := range vals {
-			raw[j], null[j] = "", true
-			if str, ok := v.(string); ok {
-				raw[j], null[j] = str, false
+			str, ok := v.(string)
+			raw[j], null[j] = str, !ok
+		}
+		smp.raw, smp.null = append(smp.raw, raw), append(smp.null, null)
+		s.fill(raw, null)
+		clear(seen)
+		for j, v := range s.ev.text {
+			if pf.sampleLits[j] == nil || !s.ev.exact[j] {
+				continue
 			}
-		}
-		pass := s.route(raw, null)
-		smp.events++
-		smp.pass = append(smp.pass, append([]int32(nil), pass...))
-		for _, k := range pass {
-			smp.passes[k]++
-		}
-		for j, hits := range s.hits {
-			for w, x := range hits {
-				for x != 0 {
-					b := bits.TrailingZeros64(x)
-					x &^= 1 << b
-					smp.count[atom{pf.slots[j].sql, pf.index[j][64*w+b]}]++
+			pf.sampleLits[j].each(v, func(id int32) {
+				if k := [2]int32{int32(j), id}; !seen[k] {
+					seen[k] = true
+					smp.count[atom{pf.slots[j].sql, pf.index[j][id]}]++
 				}
-			}
+			})
 		}
 	}
 	return smp, rows.Err()
@@ -618,7 +553,7 @@ func (f *routeFunc) chunk(_ context.Context, state *duckdb.ChunkIteratorState) e
 	if err != nil {
 		return err
 	}
-	s := pf.newScratch(&pf.routing)
+	s := pf.newScratch()
 	raw := make([]string, len(views))
 	null := make([]bool, len(views))
 	var buf []byte

@@ -19,6 +19,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -154,7 +155,7 @@ func runView(ctx context.Context, eng *engine.Engine, view string, cols []string
 	if routed != nil {
 		st.Routed += len(routed.order)
 		defer routed.drop(cleanup, eng)
-		for ks := range slices.Chunk(routed.order, maxPerScan) {
+		for ks := range slices.Chunk(routed.paired, maxPerScan) {
 			if err := insert(ks, routed.hits); err != nil {
 				return err
 			}
@@ -184,7 +185,7 @@ func runView(ctx context.Context, eng *engine.Engine, view string, cols []string
 		st.Matched += matched
 	}
 	// Most rules match nothing: only those that do need a query of their own.
-	fired, err := firedRules(ctx, eng, hitsTable)
+	fired, err := intSet(ctx, eng, "SELECT DISTINCT unnest(__rules) FROM "+hitsTable)
 	if err != nil {
 		return err
 	}
@@ -217,6 +218,7 @@ func runView(ctx context.Context, eng *engine.Engine, view string, cols []string
 // the values the events table holds.
 type routing struct {
 	order  []int    // routed rules (positions), the most often routed first
+	paired []int    // those with events routed to them, in the same order
 	wheres []string // by position; the routed ones rewritten
 	kept   []string
 }
@@ -245,6 +247,14 @@ func prepareRouting(ctx context.Context, eng *engine.Engine, view string, cols [
 	cancel()
 	if err != nil {
 		return nil, all, ctx.Err()
+	}
+	if os.Getenv("HUNTSQL_EXP") != "" {
+		fmt.Fprintf(os.Stderr, "EXP candidates %.4f\n", candidates)
+		for k, r := range trig {
+			if r.share > 0.002 && pf.tests[k] != nil {
+				fmt.Fprintf(os.Stderr, "EXP share %.4f %.300s\n", r.share, wheres[k])
+			}
+		}
 	}
 	var routed, full []int
 	for k, t := range pf.tests {
@@ -285,6 +295,17 @@ func prepareRouting(ctx context.Context, eng *engine.Engine, view string, cols [
 		if err := eng.Exec(sctx, q); err != nil {
 			r.drop(context.WithoutCancel(ctx), eng)
 			return nil, all, ctx.Err()
+		}
+	}
+	// Most routed rules get no event at all: they need no SQL.
+	got, err := intSet(sctx, eng, "SELECT DISTINCT __k FROM huntsql_scan_pairs")
+	if err != nil {
+		r.drop(context.WithoutCancel(ctx), eng)
+		return nil, all, ctx.Err()
+	}
+	for _, k := range routed {
+		if got[k] {
+			r.paired = append(r.paired, k)
 		}
 	}
 	return r, full, nil
@@ -356,9 +377,9 @@ func used(cols []string, text string, also []string) []string {
 	return out
 }
 
-// firedRules lists the positions of the rules the hits table holds matches of.
-func firedRules(ctx context.Context, eng *engine.Engine, table string) (map[int]bool, error) {
-	rows, err := eng.Query(ctx, "SELECT DISTINCT unnest(__rules) FROM "+table)
+// intSet reads the integers a query returns, one per row.
+func intSet(ctx context.Context, eng *engine.Engine, query string) (map[int]bool, error) {
+	rows, err := eng.Query(ctx, query)
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,10 @@
 package scan
 
-import "strings"
+import (
+	"regexp"
+	"strings"
+	"unicode/utf8"
+)
 
 // A test is a condition in a form Go can evaluate on an event's values: not
 // to decide a match (the condition's SQL does), but to rule events out. On
@@ -20,8 +24,9 @@ type test struct {
 	value string // predicate: the value it reads, as SQL (lower(…) for a lower-cased one)
 	fn    byte   // predicate: 'c' contains, 's' starts with, 'e' ends with, '=' equal, '<' not equal, 'i' in, 'z' is null, 'Z' is not null, 'r' needs
 	lits  []string
-	req   *need   // fn 'r': what the value must hold for the test to be possibly true
-	res   outcome // op 'k'
+	req   *need          // fn 'r': what the value must hold for the test to be possibly true
+	re    *regexp.Regexp // fn 'r': the pattern, where Go's regexp reads it as RE2 does (else nil)
+	res   outcome        // op 'k'
 
 	slot int // predicate: its value's slot (see prefilter)
 }
@@ -191,7 +196,7 @@ func (d *deriver) functionTest(n *sqlNode) *test {
 		}
 	case "regexp_matches":
 		if len(n.Children) == 2 { // options as a third argument: not read
-			return &test{op: 'p', value: v, fn: 'r', req: regexNeed(v, pat)}
+			return &test{op: 'p', value: v, fn: 'r', req: regexNeed(v, pat), re: goRegexp(pat)}
 		}
 	case "~~", "like", "like_escape":
 		esc := ""
@@ -200,9 +205,59 @@ func (d *deriver) functionTest(n *sqlNode) *test {
 				return unknown
 			}
 		}
-		return &test{op: 'p', value: v, fn: 'r', req: leaf(v, longestLikeRun(pat, esc))}
+		return &test{op: 'p', value: v, fn: 'r', req: leaf(v, longestLikeRun(pat, esc)), re: likeRegexp(pat, esc)}
 	}
 	return unknown
+}
+
+// goRegexp compiles an RE2 pattern with Go's regexp, which implements RE2's
+// syntax and its leftmost-first search, for the patterns where the two
+// cannot differ: ASCII only (no character tables of two Unicode versions to
+// compare). Others are nil.
+func goRegexp(pat string) *regexp.Regexp {
+	for i := 0; i < len(pat); i++ {
+		if pat[i] >= utf8.RuneSelf {
+			return nil
+		}
+	}
+	if strings.Contains(pat, `\p`) || strings.Contains(pat, `\P`) || strings.Contains(pat, `\C`) {
+		return nil
+	}
+	re, err := regexp.Compile(pat)
+	if err != nil {
+		return nil
+	}
+	return re
+}
+
+// likeRegexp is a LIKE pattern (escape character esc, or none) as a
+// regular expression, for patterns without '_' ('%' and literal text: a
+// match is the same in bytes and in characters); others are nil.
+func likeRegexp(pat, esc string) *regexp.Regexp {
+	var b strings.Builder
+	b.WriteString(`(?s)\A`)
+	for i := 0; i < len(pat); i++ {
+		c := pat[i]
+		switch {
+		case esc != "" && c == esc[0] && i+1 < len(pat):
+			i++
+			b.WriteString(regexp.QuoteMeta(pat[i : i+1]))
+		case esc != "" && c == esc[0]:
+			return nil // a trailing escape: DuckDB refuses it
+		case c == '_':
+			return nil
+		case c == '%':
+			b.WriteString(".*")
+		default:
+			b.WriteString(regexp.QuoteMeta(pat[i : i+1]))
+		}
+	}
+	b.WriteString(`\z`)
+	re, err := regexp.Compile(b.String())
+	if err != nil {
+		return nil
+	}
+	return re
 }
 
 // isTrue reports a constant true.
@@ -371,6 +426,9 @@ func (t *test) predicate(e *eventValues) outcome {
 	case 'r':
 		if t.req != nil && !holds(t.req, e) {
 			return oFalse
+		}
+		if t.re != nil {
+			return truth(t.re.MatchString(v))
 		}
 		return oTrue | oFalse
 	}
