@@ -379,7 +379,7 @@ func (l *load) writeParquet(ctx context.Context, pf pendingFile, rel string) err
 	final := l.a.Path(rel)
 	err := archive.WriteAtomic(final, func(f *os.File) error {
 		if l.opts.Writer == WriterArrow {
-			return writeArrowParquet(pf, f.Name())
+			return writeArrowParquet(pf, f)
 		}
 		rec := rows.Record(memory.DefaultAllocator, pf.segs, pf.refs)
 		defer rec.Release()
@@ -423,16 +423,12 @@ var arrowWriterProps = func() []parquet.WriterProperty {
 	return p
 }()
 
-// writeArrowParquet writes with arrow-go's own Parquet writer, through a
-// buffer: the writer serializes page headers and column metadata in writes of
-// a few bytes each, which unbuffered cost a system call apiece (a sixth of an
-// EVTX load's CPU).
-func writeArrowParquet(pf pendingFile, p string) error {
-	f, err := os.OpenFile(p, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, archive.FilePerm)
-	if err != nil {
-		return err
-	}
-	return rows.WriteParquet(newBufferedFile(f), pf.segs, pf.refs, fileWriterProps(pf.segs)) // closes f
+// writeArrowParquet writes with arrow-go's own Parquet writer to f, which the
+// caller closes, through a buffer: the writer serializes page headers and
+// column metadata in writes of a few bytes each, which unbuffered cost a
+// system call apiece (a sixth of an EVTX load's CPU).
+func writeArrowParquet(pf pendingFile, f *os.File) error {
+	return rows.WriteParquet(newBufferedFile(f), pf.segs, pf.refs, fileWriterProps(pf.segs))
 }
 
 // fileWriterProps are arrowWriterProps, with neither dictionary nor
@@ -511,10 +507,11 @@ func b2i(b bool) int {
 	return 0
 }
 
-// bufferedFile is a file written through a buffer; Close flushes, then closes.
+// bufferedFile is a file written through a buffer; Close flushes, and leaves
+// the file open for its owner (archive.WriteAtomic closes and syncs it:
+// opening it again by name cost two system calls a file).
 type bufferedFile struct {
 	*bufio.Writer
-	f *os.File
 }
 
 var bufferPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 256<<10) }}
@@ -522,7 +519,7 @@ var bufferPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 256
 func newBufferedFile(f *os.File) *bufferedFile {
 	w := bufferPool.Get().(*bufio.Writer)
 	w.Reset(f)
-	return &bufferedFile{Writer: w, f: f}
+	return &bufferedFile{Writer: w}
 }
 
 func (b *bufferedFile) Close() error {
@@ -533,9 +530,6 @@ func (b *bufferedFile) Close() error {
 	b.Writer.Reset(nil)
 	bufferPool.Put(b.Writer)
 	b.Writer = nil
-	if cerr := b.f.Close(); err == nil {
-		err = cerr
-	}
 	return err
 }
 
