@@ -40,6 +40,8 @@ type prefilter struct {
 	index      [][]string
 	sampleLits []*literals
 	routing    search
+	inputs     *inputs // the routing function's arguments
+	everyRule  string  // its result for an event whose values cannot be read: every routed rule
 }
 
 // A search finds the rules an event triggers: those with a literal found in
@@ -98,6 +100,7 @@ func newPrefilter(ctx context.Context, eng *engine.Engine, view string, types ma
 		}
 	}
 	pf := compileTests(tests)
+	pf.inputs = newInputs(pf.raws)
 	if pf.lower, err = lowerCase(ctx, eng); err != nil {
 		return nil, nil, 0, err
 	}
@@ -151,6 +154,13 @@ func newPrefilter(ctx context.Context, eng *engine.Engine, view string, types ma
 		routes[k].share = share
 	}
 	pf.setTriggers(routes, routed)
+	var every []string
+	for k, r := range routed {
+		if r {
+			every = append(every, strconv.Itoa(k))
+		}
+	}
+	pf.everyRule = strings.Join(every, ",")
 	if len(passed) == 0 {
 		return pf, routes, 0, nil
 	}
@@ -503,7 +513,7 @@ var udfSeq atomic.Int64
 // register makes the prefilter a scalar function of the engine's connection.
 // DuckDB keeps it (with its literal tables, a few MiB for a thousand rules)
 // until the engine closes: one per view scanned, which a command does once.
-// It takes the raw values (VARCHAR, in order) and returns the rules the
+// It takes pf.inputs.args (VARCHAR, in order) and returns the rules the
 // event is routed to, as their positions separated by commas ("3,17"), or
 // NULL when none. It returns the function's name.
 func (pf *prefilter) register(eng *engine.Engine) (string, error) {
@@ -511,7 +521,7 @@ func (pf *prefilter) register(eng *engine.Engine) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	in := make([]duckdb.TypeInfo, len(pf.raws))
+	in := make([]duckdb.TypeInfo, len(pf.inputs.args))
 	for i := range in {
 		in[i] = varchar
 	}
@@ -554,8 +564,10 @@ func (f *routeFunc) chunk(_ context.Context, state *duckdb.ChunkIteratorState) e
 		return err
 	}
 	s := pf.newScratch()
-	raw := make([]string, len(views))
-	null := make([]bool, len(views))
+	args := make([]string, len(views))
+	argNull := make([]bool, len(views))
+	raw := make([]string, pf.inputs.n)
+	null := make([]bool, pf.inputs.n)
 	var buf []byte
 	for row := range out.Len() {
 		for j, view := range views {
@@ -563,7 +575,13 @@ func (f *routeFunc) chunk(_ context.Context, state *duckdb.ChunkIteratorState) e
 			if err != nil {
 				return err
 			}
-			raw[j], null[j] = v, !ok
+			args[j], argNull[j] = v, !ok
+		}
+		if !pf.inputs.unpack(args, argNull, raw, null) {
+			if err := out.Set(row, pf.everyRule); err != nil {
+				return err
+			}
+			continue
 		}
 		routed := s.route(raw, null)
 		if len(routed) == 0 {

@@ -19,7 +19,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -248,14 +247,6 @@ func prepareRouting(ctx context.Context, eng *engine.Engine, view string, cols [
 	if err != nil {
 		return nil, all, ctx.Err()
 	}
-	if os.Getenv("HUNTSQL_EXP") != "" {
-		fmt.Fprintf(os.Stderr, "EXP candidates %.4f\n", candidates)
-		for k, r := range trig {
-			if r.share > 0.002 && pf.tests[k] != nil {
-				fmt.Fprintf(os.Stderr, "EXP share %.4f %.300s\n", r.share, wheres[k])
-			}
-		}
-	}
 	var routed, full []int
 	for k, t := range pf.tests {
 		if t != nil {
@@ -291,7 +282,7 @@ func prepareRouting(ctx context.Context, eng *engine.Engine, view string, cols [
 	}
 	sctx, cancel := bounded(ctx, opts.Timeout*time.Duration(len(routed)))
 	defer cancel()
-	for _, q := range routedQueries(view, cols, kept, name, pf.raws, wheres, shared, routed, codesOf(plans, pick(idx, routed))) {
+	for _, q := range routedQueries(view, cols, kept, name, pf.inputs.args, wheres, shared, routed, codesOf(plans, pick(idx, routed))) {
 		if err := eng.Exec(sctx, q); err != nil {
 			r.drop(context.WithoutCancel(ctx), eng)
 			return nil, all, ctx.Err()
@@ -331,11 +322,14 @@ func routedQueries(view string, cols, kept []string, fn string, values, wheres, 
 		text.WriteString(wheres[k])
 	}
 	read := used(cols, text.String(), kept)
-	for j, e := range shared {
-		read = append(read, fmt.Sprintf("%s AS __v%d", e, j))
-	}
+	// The shared values are computed for the events routed to some rule
+	// only: after the filter.
 	var b strings.Builder
-	fmt.Fprintf(&b, "CREATE OR REPLACE TEMP TABLE huntsql_scan_events AS\nSELECT * FROM (SELECT %s, %s(%s) AS __set FROM %s", strings.Join(read, ", "), fn, strings.Join(values, ", "), view)
+	b.WriteString("CREATE OR REPLACE TEMP TABLE huntsql_scan_events AS\nSELECT *")
+	for j, e := range shared {
+		fmt.Fprintf(&b, ", %s AS __v%d", e, j)
+	}
+	fmt.Fprintf(&b, " FROM (SELECT %s, %s(%s) AS __set FROM %s", strings.Join(read, ", "), fn, strings.Join(values, ", "), view)
 	if codes != nil {
 		fmt.Fprintf(&b, "\n  WHERE \"event.code\" IN (%s)", strings.Join(codes, ", "))
 	}
