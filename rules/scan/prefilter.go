@@ -153,7 +153,9 @@ func newPrefilter(ctx context.Context, eng *engine.Engine, view string, types ma
 		routed[k] = true
 		routes[k].share = share
 	}
-	pf.setTriggers(routes, routed)
+	if !slices.Equal(routed, testable) {
+		pf.setTriggers(routes, routed)
+	}
 	var every []string
 	for k, r := range routed {
 		if r {

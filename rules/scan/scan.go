@@ -5,13 +5,13 @@
 // detections are then selected from the few events they matched. Running
 // 1,600 Sigma rules does not read the archive 1,600 times.
 //
-// Most rules can be routed: a literal search over a few values of each event
-// (all rules' literals at once, see prefilter) tells which rules the event can
-// possibly match, and only those rules' conditions are evaluated on it, in
-// SQL. Rules that cannot be routed (no literal derivable from the condition,
-// or one most events hold) are evaluated on every event, in one pass per few
-// hundred rules. The condition always decides: routing only skips events a
-// rule cannot match.
+// Most rules can be routed: each condition, read as a test Go evaluates in
+// SQL's three-valued logic, and a literal search over a few values of each
+// event (all rules' literals at once) tell which rules the event can possibly
+// match (see prefilter), and only those rules' conditions are evaluated on it,
+// in SQL. Rules that cannot be routed (no test, or one most events pass) are
+// evaluated on every event, in one pass per few hundred rules. The condition
+// always decides: routing only skips events a rule cannot match.
 package scan
 
 import (
