@@ -23,7 +23,7 @@ type need struct {
 	atom atom
 	kids []*need
 
-	slot int   // atom: its value's slot (see verdicts)
+	slot int   // atom: its value's slot (see prefilter)
 	id   int32 // atom: its literal's id in the slot's search
 }
 

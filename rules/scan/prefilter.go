@@ -175,8 +175,9 @@ func newPrefilter(ctx context.Context, eng *engine.Engine, view string, types ma
 	return pf, routes, float64(candidates) / float64(len(passed)), nil
 }
 
-// compileTests gives each value a test reads its slot, and each literal a
-// contains test or a need searches its id in its slot's literal search.
+// compileTests gives each value the tests read its slot, and each literal of
+// the rules' needs its id in its slot's literals (index), which the sample
+// searches.
 func compileTests(tests []*test) *prefilter {
 	pf := &prefilter{tests: tests, n: len(tests)}
 	rawPos := map[string]int{}

@@ -159,6 +159,14 @@ func runView(ctx context.Context, eng *engine.Engine, view string, cols []string
 				return err
 			}
 		}
+		// The others match nothing; their conditions are still bound,
+		// with nothing to evaluate, so that a condition that cannot bind
+		// fails as it would on events.
+		for ks := range slices.Chunk(routed.unpaired(), maxPerScan) {
+			if err := insert(ks, routed.bind); err != nil {
+				return err
+			}
+		}
 		// A rule that fails alone when routed (a name the events table
 		// lacks) gets its own verdict on every event; one over its time
 		// stays failed.
@@ -224,6 +232,17 @@ type routing struct {
 
 // hits is the statement selecting what rules ks match (see routedHits).
 func (r *routing) hits(ks []int) string { return routedHits(r.kept, r.wheres, ks) }
+
+// bind is a statement that binds the conditions of rules ks and evaluates
+// none.
+func (r *routing) bind(ks []int) string {
+	return strings.Replace(routedHits(r.kept, r.wheres, ks), "\nWHERE ", "\nWHERE false AND ", 1)
+}
+
+// unpaired lists the routed rules no event was routed to.
+func (r *routing) unpaired() []int {
+	return slices.DeleteFunc(slices.Clone(r.order), func(k int) bool { return slices.Contains(r.paired, k) })
+}
 
 func (r *routing) drop(ctx context.Context, eng *engine.Engine) {
 	eng.Exec(ctx, "DROP TABLE IF EXISTS huntsql_scan_events")
