@@ -209,20 +209,26 @@ func text(n *sqlNode) (string, bool) {
 	return s, ok
 }
 
-// isFalse reports a constant false (as written: false, or 'f'::BOOLEAN).
-func isFalse(n *sqlNode) bool {
+// boolConstant reads a constant boolean (as written: true, false, or
+// 't'::BOOLEAN and the like).
+func boolConstant(n *sqlNode) (value, ok bool) {
 	if n == nil {
-		return false
+		return false, false
 	}
 	if n.Class == "CAST" && n.CastType != nil && n.CastType.ID == "BOOLEAN" {
-		s, ok := text(n.Child)
-		return ok && (s == "f" || s == "false")
+		switch s, _ := text(n.Child); s {
+		case "t", "true":
+			return true, true
+		case "f", "false":
+			return false, true
+		}
+		return false, false
 	}
 	if n.Class == "CONSTANT" && n.Value != nil && !n.Value.IsNull && n.Value.Type.ID == "BOOLEAN" {
 		b, ok := n.Value.Value.(bool)
-		return ok && !b
+		return b, ok
 	}
-	return false
+	return false, false
 }
 
 // valueSQL writes back, as SQL, the value expressions a need can name: a text

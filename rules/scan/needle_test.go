@@ -24,6 +24,19 @@ func needsOf(t *testing.T, wheres []string) []string {
 	if err := eng.Exec(ctx, `CREATE VIEW v AS SELECT 'x' AS cl, 'y' AS img, 5 AS n, MAP {'Image': 'z'} AS m`); err != nil {
 		t.Fatal(err)
 	}
+	nodes, d := parseConditions(t, eng, "v", wheres)
+	var out []string
+	for _, n := range nodes {
+		out = append(out, render(d.needOf(n)))
+	}
+	return out
+}
+
+// parseConditions parses conditions over view as the scan does, and gives
+// the deriver of its columns.
+func parseConditions(t *testing.T, eng *engine.Engine, view string, wheres []string) ([]*sqlNode, *deriver) {
+	t.Helper()
+	ctx := context.Background()
 	nodes, err := parseWheres(ctx, eng, wheres)
 	if err != nil {
 		t.Fatal(err)
@@ -31,16 +44,11 @@ func needsOf(t *testing.T, wheres []string) []string {
 	if err := foldLowerConstants(ctx, eng, nodes); err != nil {
 		t.Fatal(err)
 	}
-	_, types, err := viewColumns(ctx, eng, "v")
+	_, types, err := viewColumns(ctx, eng, view)
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := &deriver{types: types}
-	var out []string
-	for _, n := range nodes {
-		out = append(out, render(d.needOf(n)))
-	}
-	return out
+	return nodes, &deriver{types: types}
 }
 
 func render(n *need) string {

@@ -165,11 +165,8 @@ func (d *deriver) testOf(n *sqlNode) *test {
 	case "FUNCTION":
 		return d.functionTest(n)
 	}
-	if isFalse(n) {
-		return &test{op: 'k', res: oFalse}
-	}
-	if isTrue(n) {
-		return &test{op: 'k', res: oTrue}
+	if b, ok := boolConstant(n); ok {
+		return &test{op: 'k', res: truth(b)}
 	}
 	return unknown
 }
@@ -258,22 +255,6 @@ func likeRegexp(pat, esc string) *regexp.Regexp {
 		return nil
 	}
 	return re
-}
-
-// isTrue reports a constant true.
-func isTrue(n *sqlNode) bool {
-	if n == nil {
-		return false
-	}
-	if n.Class == "CAST" && n.CastType != nil && n.CastType.ID == "BOOLEAN" {
-		s, ok := text(n.Child)
-		return ok && (s == "t" || s == "true")
-	}
-	if n.Class == "CONSTANT" && n.Value != nil && !n.Value.IsNull && n.Value.Type.ID == "BOOLEAN" {
-		b, ok := n.Value.Value.(bool)
-		return ok && b
-	}
-	return false
 }
 
 // need derives what an event must hold for the test to be true, as literals

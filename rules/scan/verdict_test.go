@@ -141,18 +141,7 @@ func TestTestsAgreeWithDuckDB(t *testing.T) {
 		exact = append(exact, ex)
 	}
 
-	nodes, err := parseWheres(ctx, eng, wheres)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := foldLowerConstants(ctx, eng, nodes); err != nil {
-		t.Fatal(err)
-	}
-	_, types, err := viewColumns(ctx, eng, "ev")
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := &deriver{types: types}
+	nodes, d := parseConditions(t, eng, "ev", wheres)
 	tests := make([]*test, len(wheres))
 	for k, n := range nodes {
 		if n == nil {
