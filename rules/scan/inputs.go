@@ -20,6 +20,7 @@ type inputs struct {
 // A mapInput is a map column read as two arguments: its keys and its values.
 type mapInput struct {
 	keys map[string]int // key → the raw value its entry is
+	raws []int          // the same raw values
 }
 
 // sep joins a map's keys and its values. A value holding it, or a NULL value
@@ -50,6 +51,7 @@ func newInputs(raws []string) *inputs {
 			in.maps = append(in.maps, mapInput{keys: map[string]int{}})
 		}
 		in.maps[j].keys[strings.ReplaceAll(m[2], "''", "'")] = r
+		in.maps[j].raws = append(in.maps[j].raws, r)
 	}
 	for _, c := range cols {
 		in.args = append(in.args,
@@ -59,38 +61,74 @@ func newInputs(raws []string) *inputs {
 	return in
 }
 
+// An unpacker reads events' arguments into raw values. Events of one kind
+// list the same keys in the same order: each list of keys met is split once
+// and remembered (layouts), per map. One per goroutine.
+type unpacker struct {
+	in      *inputs
+	layouts []map[string][]int // per map: keys text → the raw value at each position (-1: none)
+}
+
+// maxLayouts bounds the lists of keys an unpacker remembers per map.
+const maxLayouts = 256
+
+func (in *inputs) unpacker() *unpacker {
+	u := &unpacker{in: in, layouts: make([]map[string][]int, len(in.maps))}
+	for j := range u.layouts {
+		u.layouts[j] = map[string][]int{}
+	}
+	return u
+}
+
 // unpack sets raw and null (raw values) from one event's arguments args
 // (argNull: NULL). It reports false when a map's entries cannot be told
 // apart.
-func (in *inputs) unpack(args []string, argNull []bool, raw []string, null []bool) bool {
+func (u *unpacker) unpack(args []string, argNull []bool, raw []string, null []bool) bool {
+	in := u.in
 	for i, r := range in.plain {
 		raw[r], null[r] = args[i], argNull[i]
 	}
 	a := len(in.plain)
 	ok := true
-	for _, m := range in.maps {
-		for _, r := range m.keys {
+	for j, m := range in.maps {
+		for _, r := range m.raws {
 			raw[r], null[r] = "", true
 		}
 		keys, vals := args[a], args[a+1]
-		if !argNull[a] && keys != "" {
-			if argNull[a+1] || strings.Count(keys, sep) != strings.Count(vals, sep) {
-				ok = false
-			} else {
-				for keys != "" || vals != "" {
-					k, kr, _ := strings.Cut(keys, sep)
-					v, vr, _ := strings.Cut(vals, sep)
-					if r, found := m.keys[k]; found {
-						raw[r], null[r] = v, false
-					}
-					keys, vals = kr, vr
-					if keys == "" && vals == "" {
-						break
-					}
-				}
-			}
-		}
 		a += 2
+		if argNull[a-2] || keys == "" {
+			continue
+		}
+		if argNull[a-1] {
+			ok = false
+			continue
+		}
+		layout, seen := u.layouts[j][keys]
+		if !seen {
+			for k := range strings.SplitSeq(keys, sep) {
+				r, found := m.keys[k]
+				if !found {
+					r = -1
+				}
+				layout = append(layout, r)
+			}
+			if len(u.layouts[j]) >= maxLayouts {
+				clear(u.layouts[j])
+			}
+			u.layouts[j][strings.Clone(keys)] = layout
+		}
+		// As many values as keys, or the entries cannot be told apart.
+		for p, r := range layout {
+			v, rest, more := strings.Cut(vals, sep)
+			if r >= 0 {
+				raw[r], null[r] = v, false
+			}
+			if more != (p < len(layout)-1) {
+				ok = false
+				break
+			}
+			vals = rest
+		}
 	}
 	return ok
 }

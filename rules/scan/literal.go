@@ -8,7 +8,7 @@ package scan
 type literals struct {
 	class   [256]uint8 // byte → its class; class 0 is every byte no pattern has
 	classes int
-	next    []int32   // state*classes + class → next state, ^state when patterns end there
+	next    []int32   // state*classes + class → next state*classes, ^(state*classes) when patterns end there
 	out     [][]int32 // state → patterns ending here (own and via failure links)
 }
 
@@ -83,12 +83,16 @@ func newLiterals(patterns []string) *literals {
 		}
 	}
 	l.renumber(order)
-	// Most states end no pattern: the search reads out only where one
-	// does, flagged in the transition itself.
+	// A transition holds its state's row (the state times the classes:
+	// one multiplication less per byte searched). Most states end no
+	// pattern: the search reads out only where one does, flagged in the
+	// transition itself.
 	for i, t := range l.next {
+		row := t * int32(l.classes)
 		if len(l.out[t]) > 0 {
-			l.next[i] = ^t
+			row = ^row
 		}
+		l.next[i] = row
 	}
 	return l
 }
@@ -115,12 +119,12 @@ func (l *literals) renumber(order []int32) {
 
 // each calls found for every pattern occurring in text, once per occurrence.
 func (l *literals) each(text string, found func(pattern int32)) {
-	s := int32(0)
+	row := int32(0)
 	for i := 0; i < len(text); i++ {
-		s = l.next[int(s)*l.classes+int(l.class[text[i]])]
-		if s < 0 {
-			s = ^s
-			for _, p := range l.out[s] {
+		row = l.next[int(row)+int(l.class[text[i]])]
+		if row < 0 {
+			row = ^row
+			for _, p := range l.out[int(row)/l.classes] {
 				found(p)
 			}
 		}

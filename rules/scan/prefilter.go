@@ -2,6 +2,7 @@ package scan
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"math/bits"
 	"slices"
@@ -304,6 +305,7 @@ type scratch struct {
 	folded [][]byte // per slot: the lower-cased text
 	cands  []uint64 // rules the event triggers
 	out    []int32  // rules the event is routed to
+	work   []int    // slots to search
 }
 
 func (pf *prefilter) newScratch() *scratch {
@@ -321,19 +323,30 @@ func (s *scratch) route(raw []string, null []bool) []int32 {
 	pf, ev, rt := s.pf, &s.ev, &s.pf.routing
 	clear(s.cands)
 	s.fill(raw, null)
+	s.work = s.work[:0]
 	for j, v := range ev.text {
 		switch {
-		case ev.null[j]:
+		case ev.null[j] || rt.lits[j] == nil || v == "":
 		case !ev.exact[j]:
 			// Not known exactly: every rule one of whose literals is
 			// searched here may match.
 			for _, rs := range rt.byLit[j] {
 				s.mark(rs)
 			}
-		case rt.lits[j] != nil:
-			byLit := rt.byLit[j]
-			rt.lits[j].each(v, func(id int32) { s.mark(byLit[id]) })
+		default:
+			s.work = append(s.work, j)
 		}
+	}
+	// Two searches at a time, the longest texts together: each step of a
+	// search waits for the table read before it, and two independent ones
+	// overlap.
+	slices.SortFunc(s.work, func(a, b int) int { return len(ev.text[b]) - len(ev.text[a]) })
+	for i := 0; i+1 < len(s.work); i += 2 {
+		s.search2(s.work[i], s.work[i+1])
+	}
+	if len(s.work)%2 == 1 {
+		j := s.work[len(s.work)-1]
+		s.searchFrom(j, 0, ev.text[j])
 	}
 	s.mark(rt.always)
 	s.out = s.out[:0]
@@ -374,6 +387,51 @@ func (s *scratch) fill(raw []string, null []bool) {
 	}
 }
 
+// search2 searches slots a and b, side by side.
+func (s *scratch) search2(a, b int) {
+	rt := &s.pf.routing
+	la, lb := rt.lits[a], rt.lits[b]
+	ta, tb := s.ev.text[a], s.ev.text[b]
+	ra, rb := int32(0), int32(0)
+	n := min(len(ta), len(tb))
+	for i := 0; i < n; i++ {
+		ra = la.next[int(ra)+int(la.class[ta[i]])]
+		rb = lb.next[int(rb)+int(lb.class[tb[i]])]
+		if ra < 0 {
+			ra = ^ra
+			s.found(a, ra)
+		}
+		if rb < 0 {
+			rb = ^rb
+			s.found(b, rb)
+		}
+	}
+	s.searchFrom(a, ra, ta[n:])
+	s.searchFrom(b, rb, tb[n:])
+}
+
+// searchFrom searches text in slot j from the row row of its table.
+func (s *scratch) searchFrom(j int, row int32, text string) {
+	l := s.pf.routing.lits[j]
+	for i := 0; i < len(text); i++ {
+		row = l.next[int(row)+int(l.class[text[i]])]
+		if row < 0 {
+			row = ^row
+			s.found(j, row)
+		}
+	}
+}
+
+// found marks the rules the literals ending at row of slot j's search
+// trigger.
+func (s *scratch) found(j int, row int32) {
+	rt := &s.pf.routing
+	l := rt.lits[j]
+	for _, p := range l.out[int(row)/l.classes] {
+		s.mark(rt.byLit[j][p])
+	}
+}
+
 func (s *scratch) mark(rules []int32) {
 	for _, k := range rules {
 		s.cands[k>>6] |= 1 << (k & 63)
@@ -384,7 +442,21 @@ func (s *scratch) mark(rules []int32) {
 // character on its own, by the table lowerCase read from the engine. ok is
 // false for text that is not valid UTF-8 (DuckDB's text always is).
 func lowerText(b []byte, v string, table map[rune]rune) (_ []byte, ok bool) {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	for i := 0; i < len(v); {
+		// Eight ASCII bytes at a time: a byte from 'A' to 'Z' gets 0x20.
+		if i+8 <= len(v) {
+			w := uint64(v[i]) | uint64(v[i+1])<<8 | uint64(v[i+2])<<16 | uint64(v[i+3])<<24 |
+				uint64(v[i+4])<<32 | uint64(v[i+5])<<40 | uint64(v[i+6])<<48 | uint64(v[i+7])<<56
+			if w&highs == 0 {
+				atLeastA := w + ones*(0x80-'A') // high bit: the byte is 'A' or more
+				aboveZ := w + ones*(0x80-'Z'-1) // high bit: the byte is above 'Z'
+				w |= (atLeastA &^ aboveZ & highs) >> 2
+				b = binary.LittleEndian.AppendUint64(b, w)
+				i += 8
+				continue
+			}
+		}
 		c := v[i]
 		if c < utf8.RuneSelf {
 			if 'A' <= c && c <= 'Z' {
@@ -571,6 +643,7 @@ func (f *routeFunc) chunk(_ context.Context, state *duckdb.ChunkIteratorState) e
 	argNull := make([]bool, len(views))
 	raw := make([]string, pf.inputs.n)
 	null := make([]bool, pf.inputs.n)
+	u := pf.inputs.unpacker()
 	var buf []byte
 	for row := range out.Len() {
 		for j, view := range views {
@@ -580,7 +653,7 @@ func (f *routeFunc) chunk(_ context.Context, state *duckdb.ChunkIteratorState) e
 			}
 			args[j], argNull[j] = v, !ok
 		}
-		if !pf.inputs.unpack(args, argNull, raw, null) {
+		if !u.unpack(args, argNull, raw, null) {
 			if err := out.Set(row, pf.everyRule); err != nil {
 				return err
 			}

@@ -1,0 +1,48 @@
+package scan
+
+import (
+	"context"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"huntsql/internal/engine"
+)
+
+// lowerText lower-cases as DuckDB's lower() does, eight ASCII bytes at a
+// time or one character at a time.
+func TestLowerTextAsDuckDB(t *testing.T) {
+	ctx := context.Background()
+	eng, err := engine.Open(ctx, engine.Options{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	table, err := lowerCase(ctx, eng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(3, 5))
+	pieces := []string{"A", "Z", "a", "z", "@", "[", "`", "{", "0", " ", "\\", "ÄÖÜ", "İ", "ſ", "\u212A", "Σ", "ǅ", "CMD.EXE ", "x"}
+	var texts []string
+	for range 300 {
+		var b strings.Builder
+		for range rng.IntN(30) {
+			b.WriteString(pieces[rng.IntN(len(pieces))])
+		}
+		texts = append(texts, b.String())
+	}
+	for _, s := range texts {
+		var want string
+		if err := eng.Conn().QueryRowContext(ctx, "SELECT lower(?)", s).Scan(&want); err != nil {
+			t.Fatal(err)
+		}
+		got, ok := lowerText(nil, s, table)
+		if !ok || string(got) != want {
+			t.Errorf("lowerText(%q) = %q, %v; DuckDB gives %q", s, got, ok, want)
+		}
+	}
+	if _, ok := lowerText(nil, "ab\xffcdefghij", table); ok {
+		t.Error("text that is not UTF-8 read as exact")
+	}
+}
