@@ -271,6 +271,17 @@ func (pf *prefilter) setTriggers(routes []route, routed []bool) {
 		}
 		for _, a := range r.atoms {
 			j := slotOf[a.Value]
+			// A literal of a value that is also searched lower-cased is
+			// searched there, lower-cased: lower() is one character at
+			// a time, so the lower-cased text holds it wherever the text
+			// holds the literal. The trigger lets a few more events
+			// through (the test decides), and the value is not searched
+			// twice.
+			if f, ok := slotOf["lower("+a.Value+")"]; ok && !pf.slots[j].fold {
+				if l, ok := lowerText(nil, a.Literal, pf.lower); ok {
+					a, j = atom{pf.slots[f].sql, string(l)}, f
+				}
+			}
 			id, ok := ids[a]
 			if !ok {
 				id = int32(len(perSlot[j]))
