@@ -5,19 +5,13 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-
-	"huntsql/internal/engine"
 )
 
 // A map read whole and unpacked here gives each entry DuckDB's m['key']
 // gives (missing keys NULL), or says it cannot: never a wrong value.
 func TestMapsUnpackAsDuckDBReadsThem(t *testing.T) {
 	ctx := context.Background()
-	eng, err := engine.Open(ctx, engine.Options{Threads: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer eng.Close()
+	eng := openEngine(t, 1)
 	maps := []string{
 		`MAP {'Image': 'c:\x.exe', 'CommandLine': 'x /c', 'User': 'u'}`,
 		`MAP {'CommandLine': '', 'Image': ''}`,

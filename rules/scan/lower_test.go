@@ -5,19 +5,13 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
-
-	"huntsql/internal/engine"
 )
 
 // lowerText lower-cases as DuckDB's lower() does, eight ASCII bytes at a
 // time or one character at a time.
 func TestLowerTextAsDuckDB(t *testing.T) {
 	ctx := context.Background()
-	eng, err := engine.Open(ctx, engine.Options{Threads: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer eng.Close()
+	eng := openEngine(t, 1)
 	table, err := lowerCase(ctx, eng)
 	if err != nil {
 		t.Fatal(err)

@@ -16,11 +16,7 @@ import (
 func needsOf(t *testing.T, wheres []string) []string {
 	t.Helper()
 	ctx := context.Background()
-	eng, err := engine.Open(ctx, engine.Options{Threads: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer eng.Close()
+	eng := openEngine(t, 1)
 	if err := eng.Exec(ctx, `CREATE VIEW v AS SELECT 'x' AS cl, 'y' AS img, 5 AS n, MAP {'Image': 'z'} AS m`); err != nil {
 		t.Fatal(err)
 	}

@@ -12,15 +12,22 @@ import (
 	"huntsql/internal/results"
 )
 
-func openEvents(t *testing.T) *engine.Engine {
+// openEngine opens an engine the test closes when it ends.
+func openEngine(t *testing.T, threads int) *engine.Engine {
 	t.Helper()
-	ctx := context.Background()
-	eng, err := engine.Open(ctx, engine.Options{Threads: 1})
+	eng, err := engine.Open(context.Background(), engine.Options{Threads: threads})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { eng.Close() })
-	err = eng.Exec(ctx, `CREATE VIEW events AS SELECT * FROM (VALUES
+	return eng
+}
+
+func openEvents(t *testing.T) *engine.Engine {
+	t.Helper()
+	ctx := context.Background()
+	eng := openEngine(t, 1)
+	err := eng.Exec(ctx, `CREATE VIEW events AS SELECT * FROM (VALUES
 		(TIMESTAMP '2026-03-01 12:00:00', 'h1', '1', 'cmd.exe /c whoami', 'big text 1', 'f', 1),
 		(TIMESTAMP '2026-03-01 12:00:01', 'h1', '1', 'powershell -enc AAAA', 'big text 2', 'f', 2),
 		(TIMESTAMP '2026-03-01 12:00:02', 'h2', '4688', 'whoami /priv', 'big text 3', 'f', 3),
@@ -119,11 +126,7 @@ func TestBadConditionFailsOnlyItsRule(t *testing.T) {
 // statements: each rule gets exactly what its own query gives.
 func TestManyRoutedRulesEqualTheirOwnQueries(t *testing.T) {
 	ctx := context.Background()
-	eng, err := engine.Open(ctx, engine.Options{Threads: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer eng.Close()
+	eng := openEngine(t, 2)
 	defer func(n int) { maxPerScan = n }(maxPerScan)
 	maxPerScan = 64 // several statements
 	frags := []string{"whoami", "WhoAmI", "-enc", "\\cmd.exe", "Straße", "İstanbul", "k", "\\AppData\\Local\\Temp\\_MEI", "50%", "ſtop", "KELVIN"}
@@ -139,7 +142,7 @@ func TestManyRoutedRulesEqualTheirOwnQueries(t *testing.T) {
 		rows = append(rows, fmt.Sprintf("(TIMESTAMP '2026-03-01 12:00:00' + INTERVAL %d SECOND, 'h%d', '%d', %s, %s, MAP {'CommandLine': %s}, 'f', %d)",
 			i, i%3, 1+i%2, engine.Quote(cl), img, engine.Quote(cl), i))
 	}
-	err = eng.Exec(ctx, `CREATE VIEW events AS SELECT * FROM (VALUES `+strings.Join(rows, ",\n")+`) t("@timestamp", "host.name", "event.code", "process.command_line", "process.executable", "winlog.event_data", "huntsql.source_file", "huntsql.source_offset")`)
+	err := eng.Exec(ctx, `CREATE VIEW events AS SELECT * FROM (VALUES `+strings.Join(rows, ",\n")+`) t("@timestamp", "host.name", "event.code", "process.command_line", "process.executable", "winlog.event_data", "huntsql.source_file", "huntsql.source_offset")`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,12 +217,8 @@ func TestManyRoutedRulesEqualTheirOwnQueries(t *testing.T) {
 // case).
 func TestConditionsReadAsDuckDBReadsThem(t *testing.T) {
 	ctx := context.Background()
-	eng, err := engine.Open(ctx, engine.Options{Threads: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer eng.Close()
-	err = eng.Exec(ctx, `CREATE VIEW events AS SELECT * FROM (VALUES
+	eng := openEngine(t, 1)
+	err := eng.Exec(ctx, `CREATE VIEW events AS SELECT * FROM (VALUES
 		(TIMESTAMP '2026-03-01 12:00:00', 'h1', '1', 'run lower("host.name") now'),
 		(TIMESTAMP '2026-03-01 12:00:01', 'h2', '1', 'cmd /c whoami'),
 		(TIMESTAMP '2026-03-01 12:00:02', 'h3', '1', 'notepad')

@@ -19,11 +19,7 @@ import (
 // shapes it reads exactly, it must be exact: it allows that result alone.
 func TestTestsAgreeWithDuckDB(t *testing.T) {
 	ctx := context.Background()
-	eng, err := engine.Open(ctx, engine.Options{Threads: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer eng.Close()
+	eng := openEngine(t, 2)
 	rng := rand.New(rand.NewPCG(7, 11))
 	words := []string{"cmd", "CMD", "WhoAmI", "whoami", `\cmd.exe`, "Straße", "STRASSE", "İstanbul", "istanbul", "ſtop", "STOP", "\u212Aelvin", "kelvin", "ΣΑΣ", "σας", "50%", "a_b", "-", "x"}
 	value := func() string {
@@ -150,6 +146,7 @@ func TestTestsAgreeWithDuckDB(t *testing.T) {
 		tests[k] = d.testOf(n)
 	}
 	pf := compileTests(tests)
+	var err error
 	if pf.lower, err = lowerCase(ctx, eng); err != nil {
 		t.Fatal(err)
 	}
