@@ -16,8 +16,10 @@ import (
 // starts_with, ends_with, IS [NOT] NULL on a text column or an entry of a map
 // of texts, or on lower() of one), for AND, OR, NOT and coalesce, with SQL's
 // three-valued logic. lower() is computed here as DuckDB computes it (see
-// lowerText). A regular expression or a LIKE pattern is false where a literal it
-// needs is missing, else unknown; anything else is unknown.
+// lowerText). A regular expression is run by Go's regexp where the pattern is
+// ASCII (see goRegexp), a LIKE pattern without '_' exactly; other patterns
+// are false where a literal they need is missing, else unknown. Anything else
+// is unknown.
 type test struct {
 	op    byte // '&' all, '|' any, '!' not, 'c' coalesce, 'k' constant, 'p' predicate, '?' unknown
 	kids  []*test
@@ -41,8 +43,8 @@ const (
 	oAny = oFalse | oTrue | oNull
 )
 
-// and, or, not: the results of x AND y for x in a, y in b (and so on), in
-// SQL's three-valued logic.
+// andTable[a][b], orTable[a][b]: the results of x AND y (x OR y) for x in a,
+// y in b, in SQL's three-valued logic (not: NOT x).
 var andTable, orTable [8][8]outcome
 
 func init() {
