@@ -117,6 +117,7 @@ func newPrefilter(ctx context.Context, eng *engine.Engine, view string, types ma
 	if err != nil {
 		return nil, nil, 0, err
 	}
+	pf.sampleLits = nil // the largest tables: the routing search needs far fewer literals
 	// Each rule that has a test gets the rarest trigger its need offers (or
 	// none: it is then tested on every event); routing the sampled events
 	// tells how many each test lets through. Those that let too many
