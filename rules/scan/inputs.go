@@ -2,6 +2,7 @@ package scan
 
 import (
 	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -13,20 +14,23 @@ import (
 type inputs struct {
 	args  []string   // SQL of each argument
 	plain []int      // per plain argument (the first len(plain)): the raw value it is
-	maps  []mapInput // then two arguments per map
+	maps  []mapInput // then three arguments per map
 	n     int        // raw values
 }
 
-// A mapInput is a map column read as two arguments: its keys and its values.
+// A mapInput is a map column read as three arguments: its keys, its values,
+// and its number of entries (NULL when a value is NULL).
 type mapInput struct {
 	keys map[string]int // key → the raw value its entry is
 	raws []int          // the same raw values
 }
 
-// sep joins a map's keys and its values. A value holding it, or a NULL value
-// (array_to_string leaves them out; huntsql's loaders write none), makes the
-// counts differ: that event's entries are then unknown, and the event is
-// routed to every rule. (Both at once in one event could cancel out.)
+// sep joins a map's keys and its values. The joined texts are split back only
+// when each splits into exactly as many parts as the map has entries and no
+// value is NULL (array_to_string leaves NULLs out): a key or a value holding
+// the separator, or a NULL value, makes that event's entries unknown, and the
+// event is routed to every rule. Event data is written by whoever wrote the
+// log: it may hold the separator on purpose.
 const sep = "\x1f"
 
 // mapEntry matches a raw value that is an entry of a map column: "col"['key'].
@@ -56,7 +60,8 @@ func newInputs(raws []string) *inputs {
 	for _, c := range cols {
 		in.args = append(in.args,
 			"array_to_string(map_keys("+c+"), chr(31))",
-			"array_to_string(map_values("+c+"), chr(31))")
+			"array_to_string(map_values("+c+"), chr(31))",
+			"CASE WHEN cardinality("+c+") = list_count(map_values("+c+")) THEN cardinality("+c+")::VARCHAR END")
 	}
 	return in
 }
@@ -94,13 +99,15 @@ func (u *unpacker) unpack(args []string, argNull []bool, raw []string, null []bo
 		for _, r := range m.raws {
 			raw[r], null[r] = "", true
 		}
-		keys, vals := args[a], args[a+1]
-		a += 2
-		if argNull[a-2] || keys == "" {
+		keys, vals, count := args[a], args[a+1], args[a+2]
+		a += 3
+		switch {
+		case argNull[a-3]: // no map
 			continue
-		}
-		if argNull[a-1] {
+		case argNull[a-1]: // a NULL value
 			ok = false
+			continue
+		case count == "0":
 			continue
 		}
 		layout, seen := u.layouts[j][keys]
@@ -117,7 +124,12 @@ func (u *unpacker) unpack(args []string, argNull []bool, raw []string, null []bo
 			}
 			u.layouts[j][strings.Clone(keys)] = layout
 		}
-		// As many values as keys, or the entries cannot be told apart.
+		// As many keys and as many values as entries, or the entries
+		// cannot be told apart.
+		if n, err := strconv.Atoi(count); err != nil || n != len(layout) || argNull[a-2] {
+			ok = false
+			continue
+		}
 		for p, r := range layout {
 			v, rest, more := strings.Cut(vals, sep)
 			if r >= 0 {

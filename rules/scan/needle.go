@@ -232,7 +232,9 @@ func boolConstant(n *sqlNode) (value, ok bool) {
 }
 
 // valueSQL writes back, as SQL, the value expressions a need can name: a text
-// column, an entry of a map of texts, lower() of either.
+// column, an entry of a map of texts, lower() of either. A column with a
+// collation (VARCHAR COLLATE NOCASE compares without case) would be compared
+// here byte for byte, and DESCRIBE does not show it: no huntsql view has one.
 func (d *deriver) valueSQL(n *sqlNode) (string, bool) {
 	if n == nil {
 		return "", false

@@ -338,13 +338,14 @@ func (s *scratch) route(raw []string, null []bool) []int32 {
 	s.work = s.work[:0]
 	for j, v := range ev.text {
 		switch {
-		case ev.null[j] || rt.lits[j] == nil || v == "":
+		case ev.null[j] || rt.lits[j] == nil:
 		case !ev.exact[j]:
 			// Not known exactly: every rule one of whose literals is
 			// searched here may match.
 			for _, rs := range rt.byLit[j] {
 				s.mark(rs)
 			}
+		case v == "":
 		default:
 			s.work = append(s.work, j)
 		}

@@ -211,16 +211,19 @@ func (d *deriver) functionTest(n *sqlNode) *test {
 
 // goRegexp compiles an RE2 pattern with Go's regexp, which implements RE2's
 // syntax and its leftmost-first search, for the patterns where the two
-// cannot differ: ASCII only (no character tables of two Unicode versions to
-// compare). Others are nil.
+// cannot differ: ASCII, naming no character outside it (\x{…}), no Unicode
+// classes (\p). Under (?i) the letters k and s still fold to the Kelvin sign
+// and the long s in both, by the same simple case folding. Others are nil.
 func goRegexp(pat string) *regexp.Regexp {
 	for i := 0; i < len(pat); i++ {
 		if pat[i] >= utf8.RuneSelf {
 			return nil
 		}
 	}
-	if strings.Contains(pat, `\p`) || strings.Contains(pat, `\P`) || strings.Contains(pat, `\C`) {
-		return nil
+	for _, esc := range []string{`\p`, `\P`, `\C`, `\x{`} {
+		if strings.Contains(pat, esc) {
+			return nil
+		}
 	}
 	re, err := regexp.Compile(pat)
 	if err != nil {
