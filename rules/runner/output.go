@@ -90,17 +90,29 @@ func (s slice) each(fn func(Detection) error) error {
 func (s slice) timeline(fn func(Detection) error) error { return slice(timeline(s)).each(fn) }
 
 func (s slice) fieldNames() []string {
-	var names []string
-	seen := map[string]bool{}
+	var u nameUnion
 	for _, d := range s {
-		for _, n := range d.Fields.Names {
-			if !seen[n] {
-				seen[n] = true
-				names = append(names, n)
-			}
+		u.add(d.Fields.Names)
+	}
+	return u.names
+}
+
+// A nameUnion collects names, each once, in the order first met.
+type nameUnion struct {
+	names []string
+	seen  map[string]bool
+}
+
+func (u *nameUnion) add(names []string) {
+	if u.seen == nil {
+		u.seen = map[string]bool{}
+	}
+	for _, n := range names {
+		if !u.seen[n] {
+			u.seen[n] = true
+			u.names = append(u.names, n)
 		}
 	}
-	return names
 }
 
 func (s slice) count(ruleID string) int {

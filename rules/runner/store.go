@@ -360,20 +360,13 @@ func (ss storeSource) each(fn func(Detection) error) error { return ss.s.Each(ss
 func (ss storeSource) timeline(fn func(Detection) error) error { return ss.s.Timeline(ss.ctx, fn) }
 
 func (ss storeSource) fieldNames() []string {
-	var names []string
-	seen := map[string]bool{}
+	var u nameUnion
 	for _, r := range ss.s.rules {
-		if r.count == 0 {
-			continue
-		}
-		for _, n := range fieldColumns(r.columns) {
-			if !seen[n] {
-				seen[n] = true
-				names = append(names, n)
-			}
+		if r.count > 0 {
+			u.add(fieldColumns(r.columns))
 		}
 	}
-	return names
+	return u.names
 }
 
 func (ss storeSource) count(ruleID string) int {

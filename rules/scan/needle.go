@@ -162,9 +162,6 @@ type deriver struct {
 	types map[string]string // column → DuckDB type
 }
 
-// needOf derives the need of a parsed condition; nil is unknown.
-func (d *deriver) needOf(n *sqlNode) *need { return d.testOf(n).need() }
-
 // leaf is an atom, or unknown for an empty literal (every text holds it).
 func leaf(value, literal string) *need {
 	if literal == "" {
@@ -317,17 +314,6 @@ func (n *need) walk(f func(*need)) {
 	for _, k := range n.kids {
 		k.walk(f)
 	}
-}
-
-// atoms lists a need's atoms.
-func (n *need) atoms(out []atom) []atom {
-	if n.op == 'a' {
-		return append(out, n.atom)
-	}
-	for _, k := range n.kids {
-		out = k.atoms(out)
-	}
-	return out
 }
 
 // regexNeed derives what a text an RE2 pattern finds a match in must hold:

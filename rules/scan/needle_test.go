@@ -23,7 +23,7 @@ func needsOf(t *testing.T, wheres []string) []string {
 	nodes, d := parseConditions(t, eng, "v", wheres)
 	var out []string
 	for _, n := range nodes {
-		out = append(out, render(d.needOf(n)))
+		out = append(out, render(d.testOf(n).need()))
 	}
 	return out
 }
