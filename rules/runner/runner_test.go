@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"huntsql/internal/engine"
+	"huntsql/internal/engine/enginetest"
 	"huntsql/rules"
 )
 
@@ -34,14 +35,7 @@ func TestNormalize(t *testing.T) {
 
 func TestRunOrdersAndIsolatesFailures(t *testing.T) {
 	ctx := context.Background()
-	eng, err := engine.Open(ctx, engine.Options{Threads: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer eng.Close()
-	if err := eng.ArchiveViews(ctx, nil, nil, engine.Range{}); err != nil {
-		t.Fatal(err)
-	}
+	eng := enginetest.Open(t, engine.Options{Threads: 1})
 	score := 50
 	rs := []*rules.Rule{
 		{ID: "a", Name: "unordered", Severity: "low", RiskScore: &score, Query: "SELECT * FROM (VALUES (2, 'x'), (1, 'y'), (1, 'b')) v(n, s)"},

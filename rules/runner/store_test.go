@@ -13,33 +13,16 @@ import (
 	"time"
 
 	"huntsql/internal/engine"
+	"huntsql/internal/engine/enginetest"
 	"huntsql/rules"
 )
-
-func openEngine(t testing.TB, opts engine.Options) *engine.Engine {
-	t.Helper()
-	ctx := context.Background()
-	eng, err := engine.Open(ctx, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := eng.Close(); err != nil {
-			t.Error(err)
-		}
-	})
-	if err := eng.ArchiveViews(ctx, nil, nil, engine.Range{}); err != nil {
-		t.Fatal(err)
-	}
-	return eng
-}
 
 // A Store writes every format byte for byte as the detections in memory do,
 // across chunks, ties in time, rows without a time, and rules that name two
 // columns alike.
 func TestStoreWritesAsMemory(t *testing.T) {
 	ctx := context.Background()
-	eng := openEngine(t, engine.Options{Threads: 2})
+	eng := enginetest.Open(t, engine.Options{Threads: 2})
 	score := 40
 	rs := []*rules.Rule{
 		{ID: "z-many", Name: "Many", Severity: "low", RiskScore: &score, Details: []string{"n"}, Query: `
@@ -114,7 +97,7 @@ func TestStoreMemoryBounded(t *testing.T) {
 		t.Skip("a million detections")
 	}
 	ctx := context.Background()
-	eng := openEngine(t, engine.Options{Threads: 2, MemoryLimit: "256MB", TempDir: filepath.Join(t.TempDir(), "spill")})
+	eng := enginetest.Open(t, engine.Options{Threads: 2, MemoryLimit: "256MB", TempDir: filepath.Join(t.TempDir(), "spill")})
 	score := 10
 	const rows = 200_000
 	rs := []*rules.Rule{{ID: "noisy", Name: "Noisy", Severity: "low", RiskScore: &score, Query: fmt.Sprintf(`
@@ -189,7 +172,7 @@ func watchHeap(t testing.TB) func() uint64 {
 // largest Go heap seen, which stays flat as detections grow.
 func BenchmarkStoreNoisyRule(b *testing.B) {
 	ctx := context.Background()
-	eng := openEngine(b, engine.Options{MemoryLimit: "256MB", TempDir: filepath.Join(b.TempDir(), "spill")})
+	eng := enginetest.Open(b, engine.Options{MemoryLimit: "256MB", TempDir: filepath.Join(b.TempDir(), "spill")})
 	score := 10
 	rs := []*rules.Rule{{ID: "noisy", Name: "Noisy", Severity: "low", RiskScore: &score, Query: `
 SELECT TIMESTAMP '2026-03-01 00:00:00' + to_seconds(i % 86400) AS "@timestamp", 'host-' || (i % 50) AS "host.name",

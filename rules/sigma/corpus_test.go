@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"huntsql/internal/engine"
+	"huntsql/internal/engine/enginetest"
 	"huntsql/rules"
 	"huntsql/rules/runner"
 )
@@ -25,14 +26,7 @@ func TestSharedCorpus(t *testing.T) {
 		t.Skipf("SigmaHQ corpus not present at %s (only in the team workspace)", sharedCorpus)
 	}
 	ctx := context.Background()
-	eng, err := engine.Open(ctx, engine.Options{Threads: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer eng.Close()
-	if err := eng.ArchiveViews(ctx, nil, nil, engine.Range{}); err != nil {
-		t.Fatal(err)
-	}
+	eng := enginetest.Open(t, engine.Options{Threads: 1})
 	pc := filepath.Join(sharedCorpus, "windows", "process_creation")
 	cs, rep, err := CompileDir([]string{pc}, Options{})
 	if err != nil {

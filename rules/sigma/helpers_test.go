@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"huntsql/internal/engine"
+	"huntsql/internal/engine/enginetest"
 )
 
 // ev is a test event: an id (in event.id), the Windows event's data, and any
@@ -33,18 +34,7 @@ func sec4688(id string, data map[string]string) ev {
 func testDB(t testing.TB, events []ev) *engine.Engine {
 	t.Helper()
 	ctx := context.Background()
-	eng, err := engine.Open(ctx, engine.Options{Threads: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := eng.Close(); err != nil {
-			t.Error(err)
-		}
-	})
-	if err := eng.ArchiveViews(ctx, nil, nil, engine.Range{}); err != nil {
-		t.Fatal(err)
-	}
+	eng := enginetest.Open(t, engine.Options{Threads: 1})
 	must := func(q string) {
 		t.Helper()
 		if err := eng.Exec(ctx, q); err != nil {
