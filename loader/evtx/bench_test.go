@@ -1,7 +1,10 @@
 package evtx
 
 import (
+	"bufio"
+	"bytes"
 	"os"
+	"path/filepath"
 	"testing"
 
 	"huntsql/loader/format"
@@ -27,6 +30,49 @@ func BenchmarkNormalize(b *testing.B) {
 			batch := rows.NewBatch(256)
 			raw := rows.Raw{Data: c, Offset: int64(fileHeaderSize + i*chunkSize)}
 			n.Normalize(&raw, src, batch, func(format.Reject) {})
+			records += batch.Len
+		}
+	}
+	b.ReportMetric(float64(records)/b.Elapsed().Seconds(), "records/s")
+}
+
+// BenchmarkCorpus decodes and maps every chunk of the .evtx files in the
+// directory $HUNTSQL_EVTX_CORPUS (skipped when unset), one goroutine
+// (run it with -cpu 1 for records per CPU second).
+func BenchmarkCorpus(b *testing.B) {
+	dir := os.Getenv("HUNTSQL_EVTX_CORPUS")
+	if dir == "" {
+		b.Skip("HUNTSQL_EVTX_CORPUS not set")
+	}
+	files, err := filepath.Glob(filepath.Join(dir, "*.evtx"))
+	if err != nil || len(files) == 0 {
+		b.Fatal("no .evtx files in ", dir, err)
+	}
+	var raws []rows.Raw
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		s := NewSplitter(bufio.NewReader(bytes.NewReader(data)))
+		for {
+			raw, err := s.Next()
+			if err != nil {
+				break
+			}
+			raws = append(raws, raw)
+		}
+	}
+	n := NewNormalizer()
+	src := &rows.Source{File: "corpus.evtx"}
+	records := 0
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		for i := range raws {
+			// One batch per chunk, sized as the loader sizes it.
+			batch := rows.NewBatch(chunkRows(raws[i].Data))
+			n.Normalize(&raws[i], src, batch, func(format.Reject) {})
 			records += batch.Len
 		}
 	}

@@ -2,6 +2,7 @@ package evtx
 
 import (
 	"fmt"
+	"slices"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -113,6 +114,8 @@ type chunk struct {
 	// nothing outside themselves, by their bytes: the same template in the
 	// next chunk of a file is then not parsed again.
 	shared map[string]*template
+	// scratch is where templates are parsed (see template).
+	scratch []node
 }
 
 // maxShared bounds the templates kept across chunks.
@@ -562,12 +565,21 @@ func (c *chunk) template(off uint32, depth int) *template {
 				t.err = fmt.Sprintf("template at chunk offset %d: %s", off, de.msg)
 			}
 		}()
+		// The nodes are parsed into scratch space and then copied once, at
+		// their final size (growing each template's slice from nothing was
+		// most of the cost of parsing templates). A template parsed while
+		// this one is (a definition inside a definition, an error) takes
+		// fresh scratch space.
+		scratch := c.scratch[:0]
+		c.scratch = nil
+		defer func() { c.scratch = scratch[:0] }()
 		var values []value
-		tp := parser{c: c, nodes: &t.nodes, values: &values, end: end, depth: depth, dep: true, lo: start, hi: end}
+		tp := parser{c: c, nodes: &scratch, values: &values, end: end, depth: depth, dep: true, lo: start, hi: end}
 		t.root, _ = tp.fragment(start)
 		if len(values) > 0 {
 			fail("template definition holds a template instance")
 		}
+		t.nodes = slices.Clone(scratch)
 		if !tp.external {
 			if len(c.shared) >= maxShared {
 				clear(c.shared)
