@@ -24,7 +24,28 @@ type Out struct {
 	B    *rows.Batch
 	warn []string
 	rel  related // related.* values gathered while one event is mapped (table.go)
+	// kvs is where the rows' winlog.event_data pairs are taken from: one
+	// allocation for many events. Batches keep the pairs, so the slab is
+	// never written twice: a full slab is replaced, not reused.
+	kvs []rows.KV
 }
+
+// pairs returns ev.Data as map entries, in storage of their own.
+func (o *Out) pairs(data []KV) []rows.KV {
+	n := len(data)
+	if n > cap(o.kvs) {
+		o.kvs = make([]rows.KV, max(n, kvSlab))
+	}
+	kv := o.kvs[:n:n]
+	o.kvs = o.kvs[n:]
+	for i, d := range data {
+		kv[i] = rows.KV{K: d.Name, V: d.Value}
+	}
+	return kv
+}
+
+// kvSlab is the number of pairs allocated at once.
+const kvSlab = 1024
 
 // Col returns the archive column index of an ECS field name; it panics on a
 // name the schema lacks, so a typo fails every test at once.
@@ -72,7 +93,11 @@ func (m *Mapper) Append(ev *Event, r Route, src *rows.Source, b *rows.Batch) str
 	if ev.TimeCreated == "" {
 		return "missing System/TimeCreated/@SystemTime"
 	}
-	ts, err := timestamp.Parse(ev.TimeCreated)
+	ts, ok := parseSystemTime(ev.TimeCreated)
+	var err error
+	if !ok {
+		ts, err = timestamp.Parse(ev.TimeCreated)
+	}
 	if err != nil {
 		return "unparseable System/TimeCreated/@SystemTime: " + err.Error()
 	}
@@ -111,11 +136,7 @@ func (m *Mapper) Append(ev *Event, r Route, src *rows.Source, b *rows.Batch) str
 	m.Text(cMessage, ev.Rendered["Message"])
 
 	if len(ev.Data) > 0 {
-		kv := make([]rows.KV, len(ev.Data))
-		for i, d := range ev.Data {
-			kv[i] = rows.KV{K: d.Name, V: d.Value}
-		}
-		b.SetMap(cEventData, kv)
+		b.SetMap(cEventData, m.pairs(ev.Data))
 	}
 	provider := providerOf(ev)
 	if fn := byDefault[provider]; fn != nil {
@@ -239,3 +260,70 @@ func DatasetOf(channel string) (module, dataset string) {
 	}
 	return "windows", "windows.forwarded"
 }
+
+// parseSystemTime reads the form every Windows rendering gives
+// System/TimeCreated/@SystemTime, 2006-01-02T15:04:05[.fraction]Z with 1 to
+// 9 fraction digits and a year from 1 to 9999, as timestamp.Parse does (UTC
+// microseconds, extra digits floored), without its general parser; ok is
+// false for any other text, which timestamp.Parse then reads.
+func parseSystemTime(s string) (us int64, ok bool) {
+	if len(s) < 20 || len(s) > 30 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[len(s)-1] != 'Z' {
+		return 0, false
+	}
+	num := func(i, n int) int {
+		v := 0
+		for _, c := range []byte(s[i : i+n]) {
+			if c < '0' || c > '9' {
+				return -1
+			}
+			v = v*10 + int(c-'0')
+		}
+		return v
+	}
+	year, month, day := num(0, 4), num(5, 2), num(8, 2)
+	hour, minute, sec := num(11, 2), num(14, 2), num(17, 2)
+	if year < 1 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || sec < 0 || sec > 59 {
+		return 0, false
+	}
+	leap := year%4 == 0 && (year%100 != 0 || year%400 == 0)
+	if day > int(monthDays[month]) && !(month == 2 && leap && day == 29) {
+		return 0, false
+	}
+	frac := 0
+	switch {
+	case len(s) == 20: // no fraction
+	case s[19] == '.' && len(s) >= 22:
+		n := len(s) - 21
+		if n > 9 {
+			return 0, false
+		}
+		digits := num(20, n)
+		if digits < 0 {
+			return 0, false
+		}
+		for ; n > 6; n-- {
+			digits /= 10
+		}
+		for ; n < 6; n++ {
+			digits *= 10
+		}
+		frac = digits
+	default:
+		return 0, false
+	}
+	// Days from 1970-01-01 (Howard Hinnant's days_from_civil).
+	y := int64(year)
+	if month <= 2 {
+		y--
+	}
+	era := y / 400 // year >= 1: y >= 0
+	yoe := y - era*400
+	mp := int64(month+9) % 12
+	doy := (153*mp+2)/5 + int64(day) - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	days := era*146097 + doe - 719468
+	secs := days*86400 + int64(hour)*3600 + int64(minute)*60 + int64(sec)
+	return secs*1_000_000 + int64(frac), true
+}
+
+var monthDays = [13]uint8{0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}
