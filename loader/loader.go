@@ -55,10 +55,12 @@ type Options struct {
 	OnSkip func(path, reason string)
 }
 
-// Parquet writers.
+// Parquet writers: the archive's own (rows.WriteArchiveFile, the default),
+// arrow-go's and DuckDB's, which the tests compare it with.
 const (
-	WriterDuckDB = "duckdb"
-	WriterArrow  = "arrow"
+	WriterArchive = "archive"
+	WriterArrow   = "arrow"
+	WriterDuckDB  = "duckdb"
 )
 
 const defaultFlushBytes = 32 << 20
@@ -132,7 +134,7 @@ func Load(ctx context.Context, opts Options) (*Summary, error) {
 		opts.OnSkip = func(string, string) {}
 	}
 	if opts.Writer == "" {
-		opts.Writer = WriterArrow
+		opts.Writer = WriterArchive
 	}
 	a := opts.Archive
 	lock, err := a.LockWriter()

@@ -378,7 +378,15 @@ func (l *load) fillHashes(ctx context.Context, f *pendingFile) error {
 func (l *load) writeParquet(ctx context.Context, pf pendingFile, rel string) error {
 	final := l.a.Path(rel)
 	err := archive.WriteAtomic(final, func(f *os.File) error {
-		if l.opts.Writer == WriterArrow {
+		switch l.opts.Writer {
+		case WriterArchive:
+			w := newBufferedFile(f)
+			err := rows.WriteArchiveFile(w, pf.segs, pf.refs)
+			if cerr := w.Close(); err == nil {
+				err = cerr
+			}
+			return err
+		case WriterArrow:
 			return writeArrowParquet(pf, f)
 		}
 		rec := rows.Record(memory.DefaultAllocator, pf.segs, pf.refs)

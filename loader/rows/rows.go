@@ -544,53 +544,15 @@ func stringArray(name string, n int, get func(i int) (string, bool)) arrow.Array
 	return array.MakeFromData(d)
 }
 
-// dictStrings builds a dictionary array. Values the normalizer numbered map
-// to dictionary indices through a small table per numbering; only the others
-// are looked up by their text.
+// dictStrings builds a dictionary array, numbered as numberRows numbers.
 func dictStrings(segs []Segment, refs []Ref, ci int) arrow.Array {
-	var known texts
-	lookup := known.id
-	// One remap table per numbering (normalizer), found once per segment.
-	remaps := map[*string][]int32{}
-	segRemap := make([][]int32, len(segs))
-	for i, sg := range segs {
-		shared := sg.B.shared[ci]
-		if len(shared) == 0 {
-			continue
-		}
-		key := unsafe.SliceData(shared)
-		r := remaps[key]
-		if len(r) < len(shared) {
-			r = append(r, make([]int32, len(shared)-len(r))...)
-			for j := len(remaps[key]); j < len(r); j++ {
-				r[j] = -1
-			}
-			remaps[key] = r
-		}
-		segRemap[i] = r
-	}
-	indices := make([]int32, len(refs))
+	values, indices := numberRows(segs, refs, ci, make([]int32, 0, len(refs)))
 	valid := newValidity(len(refs))
-	for i, r := range refs {
-		c := &segs[r.S].B.cols[ci]
-		ok := c.ok(r.R)
-		valid.set(i, ok)
-		if !ok {
-			continue
-		}
-		if id := c.ids[r.R]; id >= 0 {
-			m := segRemap[r.S]
-			idx := m[id]
-			if idx < 0 {
-				idx = lookup(segs[r.S].B.shared[ci][id])
-				m[id] = idx
-			}
-			indices[i] = idx
-			continue
-		}
-		indices[i] = lookup(c.str[r.R])
+	for i, x := range indices {
+		valid.set(i, x >= 0)
+		indices[i] = max(x, 0)
 	}
-	return dictArray(known.values, indices, valid)
+	return dictArray(values, indices, valid)
 }
 
 var dictType = &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: arrow.BinaryTypes.String}

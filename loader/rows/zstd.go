@@ -26,12 +26,17 @@ type zstdCodec struct {
 // at work, with room to spare.
 const maxIdleEncoders = 16
 
+// zstdShared is the codec registered with arrow-go, whose encoders the
+// archive writer (WriteArchiveFile) uses too.
+var zstdShared = &zstdCodec{idle: map[zstd.EncoderLevel][]*zstd.Encoder{}}
+
 func init() {
 	orig, err := compress.GetCodec(compress.Codecs.Zstd)
 	if err != nil {
 		panic(err)
 	}
-	compress.RegisterCodec(compress.Codecs.Zstd, &zstdCodec{Codec: orig, idle: map[zstd.EncoderLevel][]*zstd.Encoder{}})
+	zstdShared.Codec = orig
+	compress.RegisterCodec(compress.Codecs.Zstd, zstdShared)
 }
 
 func (z *zstdCodec) EncodeLevel(dst, src []byte, level int) []byte {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -95,8 +96,8 @@ commits atomically: interrupted at any moment, the archive stays as it was.`),
 			if _, err := time.LoadLocation(opts.TimeZone); err != nil {
 				return cmdutil.Usagef("--timezone %q: not a time zone (use an IANA name such as Europe/Berlin, UTC or Local)", opts.TimeZone)
 			}
-			if opts.Writer != loader.WriterDuckDB && opts.Writer != loader.WriterArrow {
-				return cmdutil.Usagef("--writer must be %s or %s", loader.WriterDuckDB, loader.WriterArrow)
+			if !slices.Contains([]string{loader.WriterArchive, loader.WriterArrow, loader.WriterDuckDB}, opts.Writer) {
+				return cmdutil.Usagef("--writer must be %s, %s or %s", loader.WriterArchive, loader.WriterArrow, loader.WriterDuckDB)
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -109,7 +110,7 @@ commits atomically: interrupted at any moment, the archive stays as it was.`),
 	cmd.Flags().StringVar(&opts.Host, "host", "", "host.name for events whose input names no host (a raw auditd log, files collected from one machine)")
 	cmd.Flags().BoolVar(&opts.KeepDuplicates, "keep-duplicates", false, "archive events even when the archive already holds them")
 	cmd.Flags().BoolVarP(&opts.Quiet, "quiet", "q", false, "print nothing but errors")
-	cmd.Flags().StringVar(&opts.Writer, "writer", loader.WriterArrow, "Parquet writer: arrow or duckdb")
+	cmd.Flags().StringVar(&opts.Writer, "writer", loader.WriterArchive, "Parquet writer: archive (huntsql's own), arrow or duckdb")
 	cmd.Flags().IntVar(&opts.FlushMB, "flush-mb", 0, "buffered MB of rows per file write")
 	cmd.Flags().IntVar(&opts.Workers, "workers", 0, "parallel normalizers (default: one per core)")
 	for _, hidden := range []string{"writer", "flush-mb", "workers"} {
