@@ -5,7 +5,9 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
+	"time"
 
 	"huntsql/loader/format"
 	"huntsql/loader/rows"
@@ -25,6 +27,7 @@ func BenchmarkNormalize(b *testing.B) {
 	src := &rows.Source{File: "security.evtx"}
 	records := 0
 	b.ResetTimer()
+	cpu0 := cpuTime()
 	for b.Loop() {
 		for i, c := range chunks {
 			batch := rows.NewBatch(256)
@@ -34,6 +37,18 @@ func BenchmarkNormalize(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(records)/b.Elapsed().Seconds(), "records/s")
+	// CPU time is what the 2-core goal is about, and it is steadier than
+	// the elapsed time on a shared machine.
+	b.ReportMetric(float64(records)/(cpuTime()-cpu0).Seconds(), "records/cpu-s")
+}
+
+// cpuTime is the process's user and system CPU time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkCorpus decodes and maps every chunk of the .evtx files in the
@@ -68,6 +83,7 @@ func BenchmarkCorpus(b *testing.B) {
 	records := 0
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu0 := cpuTime()
 	for b.Loop() {
 		for i := range raws {
 			// One batch per chunk, sized as the loader sizes it.
@@ -77,4 +93,8 @@ func BenchmarkCorpus(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(records)/b.Elapsed().Seconds(), "records/s")
+	// CPU time is what the 2-core goal is about, and it is steadier than
+	// the elapsed time on a shared machine.
+	b.ReportMetric(float64(records)/(cpuTime()-cpu0).Seconds(), "records/cpu-s")
 }
+

@@ -22,7 +22,6 @@ type Normalizer struct {
 	// Off by default: the archive has no column yet to mark a recovered row.
 	Slack bool
 
-	outSize int      // XML written for the last chunk: the next one's first guess
 	seen    []uint64 // record ids decoded in the chunk, when Slack is set
 	c       chunk
 	r       renderer
@@ -68,8 +67,7 @@ func (n *Normalizer) Decode(d []byte, off int64, fn func(ev *winevent.Event, xml
 	c.reset(d)
 	n.seen = n.seen[:0]
 	*r = renderer{c: c, nodes: r.nodes[:0], values: r.values[:0], tmp: r.tmp[:0], item: r.item[:0], ev: &n.ev,
-		out: make([]byte, 0, n.outSize+n.outSize/8), vals: make([]byte, 0, 8<<10)}
-	defer func() { n.outSize = max(len(r.out), 64<<10) }()
+		out: r.out, vals: r.vals}
 
 	damage := ""
 	end := len(d)
@@ -194,6 +192,15 @@ func (n *Normalizer) slack(d []byte, pos int, idx, off int64, fn func(ev *wineve
 	}
 }
 
+// Arena blocks: the XML of a few hundred records, and what values need apart
+// from it (rare). A record starts a new block when less than arenaMinFree
+// bytes are left (a longer one grows its block).
+const (
+	outBlock     = 256 << 10
+	valsBlock    = 32 << 10
+	arenaMinFree = 16 << 10
+)
+
 // record decodes the record at chunk offset pos into n.ev and its XML.
 func (n *Normalizer) record(pos, size int) (xml string, reason string) {
 	r := &n.r
@@ -201,6 +208,15 @@ func (n *Normalizer) record(pos, size int) (xml string, reason string) {
 	r.depth, r.roots, r.data, r.work, r.depthTemplates = 0, 0, 0, 0, 0
 	r.nodes, r.values = r.nodes[:0], r.values[:0]
 	r.cap = capture{}
+	// The arenas go on from chunk to chunk: text already handed out is
+	// never written again, and a block too full for another record is left
+	// to the rows that point into it (growing it would copy them all).
+	if cap(r.out)-len(r.out) < arenaMinFree {
+		r.out = make([]byte, 0, outBlock)
+	}
+	if cap(r.vals)-len(r.vals) < arenaMinFree {
+		r.vals = make([]byte, 0, valsBlock)
+	}
 	r.recStart = len(r.out)
 	valStart := len(r.vals)
 	defer func() {
