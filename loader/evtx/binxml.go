@@ -78,11 +78,14 @@ type node struct {
 	empty    bool  // element closed with CloseEmptyElement
 	vtype    uint8 // substitution or value type
 	sub      uint16
-	str      string // element, attribute, entity name, PI target; literal text
-	str2     string // PI data
+	lk       localKind // element and attribute: what its local name is to the Event
+	plain    uint8     // text: 1 when it needs no escaping as element text, 2 as attribute value
+	str      string    // element, attribute, entity name, PI target; literal text
+	str2     string    // PI data
 	attrs    int32
 	first    int32
 	next     int32
+	lofs     uint16 // element and attribute: where the local name starts in str
 	tmpl     *template
 	vstart   int32 // template instance: its values in the renderer's value slice
 	vcount   int32
@@ -271,6 +274,13 @@ func (p *parser) add(n node) int32 {
 	}
 	p.c.spend()
 	n.attrs, n.first, n.next = -1, -1, -1
+	switch n.kind {
+	case nElement, nAttr:
+		n.lofs = uint16(len(n.str) - len(localName(n.str)))
+		n.lk = localKindOf(n.str[n.lofs:])
+	case nText:
+		n.plain = plainText(n.str)
+	}
 	*p.nodes = append(*p.nodes, n)
 	return int32(len(*p.nodes) - 1)
 }
@@ -588,4 +598,65 @@ func (c *chunk) template(off uint32, depth int) *template {
 		}
 	}()
 	return t
+}
+
+// localKind names the local names of elements and attributes the renderer
+// gives a meaning to (open, attrField, closeText), decided once per name.
+type localKind uint8
+
+const (
+	lkOther localKind = iota
+	lkEvent
+	lkSystem
+	lkEventData
+	lkUserData
+	lkRenderingInfo
+	lkProvider
+	lkTimeCreated
+	lkExecution
+	lkSecurity
+	lkEventID
+	lkVersion
+	lkLevel
+	lkTask
+	lkOpcode
+	lkKeywords
+	lkEventRecordID
+	lkChannel
+	lkComputer
+	lkMessage
+	lkBinary
+	lkName
+	lkGuid
+	lkSystemTime
+	lkProcessID
+	lkThreadID
+	lkUserID
+)
+
+var localKinds = map[string]localKind{
+	"Event": lkEvent, "System": lkSystem, "EventData": lkEventData, "UserData": lkUserData,
+	"RenderingInfo": lkRenderingInfo, "Provider": lkProvider, "TimeCreated": lkTimeCreated,
+	"Execution": lkExecution, "Security": lkSecurity, "EventID": lkEventID, "Version": lkVersion,
+	"Level": lkLevel, "Task": lkTask, "Opcode": lkOpcode, "Keywords": lkKeywords,
+	"EventRecordID": lkEventRecordID, "Channel": lkChannel, "Computer": lkComputer,
+	"Message": lkMessage, "Binary": lkBinary, "Name": lkName, "Guid": lkGuid,
+	"SystemTime": lkSystemTime, "ProcessID": lkProcessID, "ThreadID": lkThreadID, "UserID": lkUserID,
+}
+
+func localKindOf(local string) localKind { return localKinds[local] }
+
+// plainText says whether literal text needs no escaping: bit 1 as element
+// text, bit 2 as an attribute value (see renderer.text).
+func plainText(s string) uint8 {
+	var p uint8 = 3
+	for i := 0; i < len(s); i++ {
+		if escapes[0][s[i]] {
+			p &^= 1
+		}
+		if escapes[1][s[i]] {
+			p &^= 2
+		}
+	}
+	return p
 }

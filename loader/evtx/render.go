@@ -39,11 +39,12 @@ type renderer struct {
 // frame is what an open element means for the Event.
 type frame struct {
 	role  role
-	field *string // for roleText and attribute fields
-	key   string  // roleData: the Data name; roleUser: the field name
+	lk    localKind // of local
+	seen  uint8     // attributes already taken (first one wins, as in winxml)
+	text  bool      // the element's text is an Event field
+	field *string   // for roleText and attribute fields
+	key   string    // roleData: the Data name; roleUser: the field name
 	local string
-	seen  uint8 // attributes already taken (first one wins, as in winxml)
-	text  bool  // the element's text is an Event field
 }
 
 type role uint8
@@ -230,6 +231,13 @@ func (r *renderer) node(nodes []node, i int32, vals []value, attr bool) {
 		}
 		r.element(nodes, n, vals)
 	case nText:
+		if n.plain&(1<<b2i(attr)) != 0 {
+			start := len(r.out)
+			r.out = append(r.out, n.str...)
+			r.plain(start)
+			r.check()
+			return
+		}
 		r.textString(n.str, attr)
 	case nValueText:
 		start := len(r.out)
@@ -423,7 +431,7 @@ func (r *renderer) emit(nodes []node, n *node, vals []value, item []byte, isItem
 	r.markup() // an element inside captured text
 	r.out = append(r.out, '<')
 	r.out = append(r.out, n.str...)
-	f := r.open(n.str)
+	f := r.open(n)
 	for a := n.attrs; a >= 0; a = nodes[a].next {
 		an := &nodes[a]
 		if absent(nodes, an, vals) {
@@ -432,7 +440,7 @@ func (r *renderer) emit(nodes []node, n *node, vals []value, item []byte, isItem
 		r.out = append(r.out, ' ')
 		r.out = append(r.out, an.str...)
 		r.out = append(r.out, '=', '\'')
-		field := r.attrField(f, an.str)
+		field := r.attrField(f, an.lk)
 		if field != nil {
 			r.startCapture(0)
 			r.list(nodes, an.first, vals, true)
@@ -482,68 +490,68 @@ func localName(s string) string {
 	return s
 }
 
-// open pushes an element and decides what it means for the Event, as winxml's
-// parser does for the same XML.
-func (r *renderer) open(name string) *frame {
+// open pushes element n and decides what it means for the Event, as
+// winxml's parser does for the same XML.
+func (r *renderer) open(n *node) *frame {
 	r.depth++
 	if r.depth > maxDepth {
 		fail("elements nested deeper than %d levels", maxDepth)
 	}
 	parent := &r.stack[r.depth-1]
 	f := &r.stack[r.depth]
-	*f = frame{local: localName(name)}
+	*f = frame{local: n.str[n.lofs:], lk: n.lk}
 	ev := r.ev
 	if r.depth == 1 {
 		r.roots++
-		if r.roots == 1 && f.local == "Event" {
+		if r.roots == 1 && f.lk == lkEvent {
 			f.role = roleEvent
 		}
 		return f
 	}
 	switch parent.role {
 	case roleEvent:
-		switch f.local {
-		case "System":
+		switch f.lk {
+		case lkSystem:
 			f.role = roleSystem
-		case "EventData":
+		case lkEventData:
 			f.role = roleEventData
-		case "UserData":
+		case lkUserData:
 			f.role = roleUserData
 			ev.UserData = true
-		case "RenderingInfo":
+		case lkRenderingInfo:
 			f.role = roleRendering
 		}
 	case roleSystem:
-		switch f.local {
-		case "Provider":
+		switch f.lk {
+		case lkProvider:
 			f.role = roleSysAttrs
 			ev.Provider, ev.ProviderGUID = "", ""
-		case "TimeCreated":
+		case lkTimeCreated:
 			f.role = roleSysAttrs
 			ev.TimeCreated = ""
-		case "Execution":
+		case lkExecution:
 			f.role = roleSysAttrs
 			ev.ProcessID, ev.ThreadID = "", ""
-		case "Security":
+		case lkSecurity:
 			f.role = roleSysAttrs
 			ev.UserID = ""
-		case "EventID":
+		case lkEventID:
 			f.field = &ev.EventID
-		case "Version":
+		case lkVersion:
 			f.field = &ev.Version
-		case "Level":
+		case lkLevel:
 			f.field = &ev.Level
-		case "Task":
+		case lkTask:
 			f.field = &ev.Task
-		case "Opcode":
+		case lkOpcode:
 			f.field = &ev.Opcode
-		case "Keywords":
+		case lkKeywords:
 			f.field = &ev.Keywords
-		case "EventRecordID":
+		case lkEventRecordID:
 			f.field = &ev.RecordID
-		case "Channel":
+		case lkChannel:
 			f.field = &ev.Channel
-		case "Computer":
+		case lkComputer:
 			f.field = &ev.Computer
 		}
 		if f.field != nil {
@@ -561,8 +569,8 @@ func (r *renderer) open(name string) *frame {
 		f.key = f.local
 		f.text = true
 	case roleRendering:
-		switch f.local {
-		case "Message", "Level", "Task", "Opcode", "Channel", "Provider":
+		switch f.lk {
+		case lkMessage, lkLevel, lkTask, lkOpcode, lkChannel, lkProvider:
 			f.role = roleRendered
 			f.text = true
 		}
@@ -570,43 +578,42 @@ func (r *renderer) open(name string) *frame {
 	return f
 }
 
-// attrField returns the Event field an attribute of element f fills, or nil.
-func (r *renderer) attrField(f *frame, name string) *string {
+// attrField returns the Event field an attribute (of local name kind lk) of
+// element f fills, or nil.
+func (r *renderer) attrField(f *frame, lk localKind) *string {
 	if r.cap.on { // inside captured text: attributes are not text
 		r.markup()
 		return nil
 	}
-	take := func(bit uint8, field *string) *string {
-		if f.seen&bit != 0 {
-			return nil
-		}
-		f.seen |= bit
-		return field
-	}
+	var bit uint8
+	var field *string
 	ev := r.ev
-	local := localName(name)
 	switch f.role {
 	case roleSysAttrs:
 		switch {
-		case f.local == "Provider" && local == "Name":
-			return take(1, &ev.Provider)
-		case f.local == "Provider" && local == "Guid":
-			return take(2, &ev.ProviderGUID)
-		case f.local == "TimeCreated" && local == "SystemTime":
-			return take(1, &ev.TimeCreated)
-		case f.local == "Execution" && local == "ProcessID":
-			return take(1, &ev.ProcessID)
-		case f.local == "Execution" && local == "ThreadID":
-			return take(2, &ev.ThreadID)
-		case f.local == "Security" && local == "UserID":
-			return take(1, &ev.UserID)
+		case f.lk == lkProvider && lk == lkName:
+			bit, field = 1, &ev.Provider
+		case f.lk == lkProvider && lk == lkGuid:
+			bit, field = 2, &ev.ProviderGUID
+		case f.lk == lkTimeCreated && lk == lkSystemTime:
+			bit, field = 1, &ev.TimeCreated
+		case f.lk == lkExecution && lk == lkProcessID:
+			bit, field = 1, &ev.ProcessID
+		case f.lk == lkExecution && lk == lkThreadID:
+			bit, field = 2, &ev.ThreadID
+		case f.lk == lkSecurity && lk == lkUserID:
+			bit, field = 1, &ev.UserID
 		}
 	case roleData:
-		if local == "Name" {
-			return take(1, &f.key)
+		if lk == lkName {
+			bit, field = 1, &f.key
 		}
 	}
-	return nil
+	if field == nil || f.seen&bit != 0 {
+		return nil
+	}
+	f.seen |= bit
+	return field
 }
 
 var paramNames = func() []string {
@@ -632,7 +639,7 @@ func (r *renderer) closeText(f *frame) {
 		*f.field = v
 	case roleData:
 		key := f.key
-		if f.local == "Binary" {
+		if f.lk == lkBinary {
 			key = "Binary"
 		} else if key == "" {
 			if r.data < len(paramNames) {
