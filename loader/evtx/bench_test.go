@@ -97,4 +97,3 @@ func BenchmarkCorpus(b *testing.B) {
 	// the elapsed time on a shared machine.
 	b.ReportMetric(float64(records)/(cpuTime()-cpu0).Seconds(), "records/cpu-s")
 }
-

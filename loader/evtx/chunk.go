@@ -22,11 +22,11 @@ type Normalizer struct {
 	// Off by default: the archive has no column yet to mark a recovered row.
 	Slack bool
 
-	seen    []uint64 // record ids decoded in the chunk, when Slack is set
-	c       chunk
-	r       renderer
-	ev      winevent.Event
-	m       *winevent.Mapper
+	seen []uint64 // record ids decoded in the chunk, when Slack is set
+	c    chunk
+	r    renderer
+	ev   winevent.Event
+	m    *winevent.Mapper
 }
 
 // NewNormalizer returns a Normalizer.
