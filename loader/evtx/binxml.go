@@ -119,6 +119,7 @@ type chunk struct {
 	shared map[string]*template
 	// scratch is where templates are parsed (see template).
 	scratch []node
+	strs    map[string]string // see str16
 }
 
 // maxShared bounds the templates kept across chunks.
@@ -179,7 +180,7 @@ func (c *chunk) name(off uint32) (string, int) {
 		fail("name at chunk offset %d is %d characters long", pos, n)
 	}
 	c.need(pos+8, 2*n, "name characters")
-	s := utf16String(c.d[pos+8 : pos+8+2*n])
+	s := c.str16(c.d[pos+8 : pos+8+2*n])
 	if !xmlName(s) {
 		fail("name %q at chunk offset %d is not an XML name", s, pos)
 	}
@@ -219,6 +220,30 @@ func (c *chunk) plausibleName(pos int) bool {
 	end := off + 8 + 2*n
 	return n > 0 && n <= maxNameLength && end+2 <= len(c.d) && c.d[end] == 0 && c.d[end+1] == 0
 }
+
+// str16 is utf16String(b), the same string for the same bytes from chunk to
+// chunk: names and template text repeat in every chunk of a file, and
+// decoding them again was most of the decoder's allocations.
+func (c *chunk) str16(b []byte) string {
+	if len(b) > maxInterned {
+		return utf16String(b)
+	}
+	if s, ok := c.strs[string(b)]; ok {
+		return s
+	}
+	s := utf16String(b)
+	if c.strs == nil || len(c.strs) >= maxStrs {
+		c.strs = make(map[string]string, 256)
+	}
+	c.strs[string(b)] = s
+	return s
+}
+
+// Bounds of the strings str16 keeps: their UTF-16 size and number.
+const (
+	maxInterned = 256
+	maxStrs     = 8192
+)
 
 // utf16String decodes UTF-16LE; unpaired surrogates become U+FFFD.
 func utf16String(b []byte) string {
@@ -377,7 +402,7 @@ func (p *parser) string16(pos int, what string) (string, int) {
 	p.need(pos, 2, what)
 	n := int(le.Uint16(p.c.d[pos:]))
 	p.need(pos+2, 2*n, what)
-	return utf16String(p.c.d[pos+2 : pos+2+2*n]), pos + 2 + 2*n
+	return p.c.str16(p.c.d[pos+2 : pos+2+2*n]), pos + 2 + 2*n
 }
 
 // readName reads a name reference at pos: the name is defined right there
