@@ -2,6 +2,7 @@ package load
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"huntsql/internal/cli/cmdutil"
@@ -17,8 +18,14 @@ func TestNewCmdLoadFlags(t *testing.T) {
 	if err := cmd.Execute(); err != nil {
 		t.Fatal(err)
 	}
-	if !got.Force || !got.Quiet || len(got.Inputs) != 3 || got.Inputs[2] != "-" || got.Writer != "arrow" {
+	if !got.Force || !got.Quiet || len(got.Inputs) != 3 || got.Inputs[2] != "-" || got.Writer != "archive" {
 		t.Errorf("parsed options: %+v", got)
+	}
+	cmd = NewCmdLoad(f, func(context.Context, *Options) error { t.Error("ran with an unknown writer"); return nil })
+	cmd.SetArgs([]string{"--writer", "parquet-go", "a.json"})
+	cmd.SilenceErrors, cmd.SilenceUsage = true, true
+	if err := cmd.Execute(); err == nil || !strings.Contains(err.Error(), "--writer must be archive, arrow or duckdb") {
+		t.Errorf("--writer parquet-go: %v", err)
 	}
 }
 
