@@ -28,8 +28,8 @@ import (
 // count) on numbers, times and schema.Filtered, @timestamp recorded as the
 // sorting column, data pages of about pageBytes.
 func WriteArchiveFile(w io.Writer, segs []Segment, refs []Ref) error {
-	fw := fileWriterPool.Get().(*fileWriter)
-	defer fileWriterPool.Put(fw)
+	fw := idleWriters.get()
+	defer idleWriters.put(fw)
 	fw.reset(w)
 	fw.put([]byte(parquetMagic))
 	groups := max(1, (len(refs)+rowGroupRows-1)/rowGroupRows) // an empty file still has its (empty) row group
@@ -249,7 +249,35 @@ type rowGroup struct {
 	chunks []chunk
 }
 
-var fileWriterPool = sync.Pool{New: func() any { return new(fileWriter) }}
+// idleWriters keeps file writers and their buffers (a page's worth and
+// more) across garbage collections, which would empty a sync.Pool: a load
+// writes files on one goroutine per core.
+var idleWriters writerList
+
+type writerList struct {
+	mu   sync.Mutex
+	idle []*fileWriter
+}
+
+func (l *writerList) get() *fileWriter {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if n := len(l.idle); n > 0 {
+		fw := l.idle[n-1]
+		l.idle = l.idle[:n-1]
+		return fw
+	}
+	return new(fileWriter)
+}
+
+func (l *writerList) put(fw *fileWriter) {
+	fw.w = nil
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.idle) < maxIdleEncoders {
+		l.idle = append(l.idle, fw)
+	}
+}
 
 func (fw *fileWriter) reset(w io.Writer) {
 	fw.w, fw.off, fw.err = w, 0, nil
@@ -399,7 +427,8 @@ func (fw *fileWriter) stringChunk(segs []Segment, refs []Ref, lf *leaf, ch *chun
 		// Values a normalizer numbered are mapped to dictionary indices
 		// without hashing their text (see numberRows).
 		var dict []string
-		dict, fw.idx = numberRows(segs, refs, lf.field, fw.idx[:0])
+		fw.numbers.reset()
+		dict, fw.idx = numberRows(&fw.numbers, segs, refs, lf.field, fw.idx[:0])
 		idx := fw.idx[:0]
 		for _, i := range fw.idx {
 			def = append(def, int16(b2i(i >= 0)))
@@ -708,12 +737,11 @@ func (fw *fileWriter) footer(rows int64) {
 
 const createdBy = "huntsql (archive writer)"
 
-// numberRows numbers the distinct values of text column ci over the rows in
-// order of first appearance; idx gets, per row, its value's number or -1 for
+// numberRows numbers (in known, empty) the distinct values of text column ci
+// over the rows in order of first appearance; idx gets, per row, its value's number or -1 for
 // NULL. Values a normalizer numbered (SetShared) map to numbers through a
 // table per numbering: only the others are looked up by their text.
-func numberRows(segs []Segment, refs []Ref, ci int, idx []int32) ([]string, []int32) {
-	var known texts
+func numberRows(known *texts, segs []Segment, refs []Ref, ci int, idx []int32) ([]string, []int32) {
 	remaps := map[*string][]int32{}
 	segRemap := make([][]int32, len(segs))
 	for i, sg := range segs {

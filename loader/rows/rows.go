@@ -546,7 +546,7 @@ func stringArray(name string, n int, get func(i int) (string, bool)) arrow.Array
 
 // dictStrings builds a dictionary array, numbered as numberRows numbers.
 func dictStrings(segs []Segment, refs []Ref, ci int) arrow.Array {
-	values, indices := numberRows(segs, refs, ci, make([]int32, 0, len(refs)))
+	values, indices := numberRows(new(texts), segs, refs, ci, make([]int32, 0, len(refs)))
 	valid := newValidity(len(refs))
 	for i, x := range indices {
 		valid.set(i, x >= 0)
