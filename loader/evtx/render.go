@@ -807,7 +807,21 @@ func (r *renderer) plainUTF16(b []byte, attr bool) bool {
 	esc := &escapes[b2i(attr)]
 	start := len(r.out)
 	out := slices.Grow(r.out, len(b)/2)
-	for i := 0; i+1 < len(b); i += 2 {
+	i := 0
+	// Four characters at a time while they are ASCII with nothing to escape
+	// (NUL is escaped, so the end of the string stops this loop too).
+	for ; i+8 <= len(b); i += 8 {
+		v := le.Uint64(b[i:])
+		if v&0xff80_ff80_ff80_ff80 != 0 {
+			break
+		}
+		c0, c1, c2, c3 := byte(v), byte(v>>16), byte(v>>32), byte(v>>48)
+		if esc[c0] || esc[c1] || esc[c2] || esc[c3] {
+			break
+		}
+		out = append(out, c0, c1, c2, c3)
+	}
+	for ; i+1 < len(b); i += 2 {
 		u := uint16(b[i]) | uint16(b[i+1])<<8
 		if u == 0 {
 			break

@@ -129,15 +129,21 @@ func appendHex(dst []byte, v uint64) []byte {
 	return strconv.AppendUint(append(dst, '0', 'x'), v, 16)
 }
 
+// guidOrder is the byte of a GUID each pair of hex digits shows, and
+// guidAt where the pair goes in {XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX}.
+var (
+	guidOrder = [16]uint8{3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15}
+	guidAt    = [16]uint8{1, 3, 5, 7, 10, 12, 15, 17, 20, 22, 25, 27, 29, 31, 33, 35}
+)
+
 func appendGUID(dst, b []byte) []byte {
-	dst = append(dst, '{')
-	for i, idx := range [16]int{3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15} {
-		if i == 4 || i == 6 || i == 8 || i == 10 {
-			dst = append(dst, '-')
-		}
-		dst = append(dst, hexUpper[b[idx]>>4], hexUpper[b[idx]&15])
+	_ = b[15]
+	buf := [38]byte{0: '{', 9: '-', 14: '-', 19: '-', 24: '-', 37: '}'}
+	for i := range 16 {
+		c := b[guidOrder[i]]
+		buf[guidAt[i]], buf[guidAt[i]+1] = hexUpper[c>>4], hexUpper[c&15]
 	}
-	return append(dst, '}')
+	return append(dst, buf[:]...)
 }
 
 // appendSID writes S-revision-authority-sub…; a SID cut short keeps the
@@ -187,6 +193,19 @@ func appendFileTime(dst []byte, ft uint64) []byte {
 	// 1601-01-01 is 584388 days before 3200-03-01's era math below uses
 	// 0000-03-01 as day 0: days from 0000-03-01 to 1601-01-01.
 	y, m, d := civil(days + 584694)
+	if y <= 9999 {
+		// The usual case, in one fixed-size write.
+		var buf [28]byte
+		putDate(&buf, y, m, d, rem/3600, rem/60%60, rem%60)
+		buf[19] = '.'
+		f := int(frac)
+		for i := 26; i >= 20; i-- {
+			buf[i] = byte('0' + f%10)
+			f /= 10
+		}
+		buf[27] = 'Z'
+		return append(dst, buf[:]...)
+	}
 	dst = appendDate(dst, y, m, d, rem/3600, rem/60%60, rem%60)
 	dst = append(dst, '.')
 	dst = appendDigits(dst, int(frac), 7)
@@ -202,6 +221,35 @@ func appendSystemTime(dst, b []byte) []byte {
 	dst = appendDigits(dst, f(7), 3)
 	return append(dst, 'Z')
 }
+
+// putDate writes 2006-01-02T15:04:05 to buf[:19]; y must be 0 to 9999 and
+// the others 0 to 99.
+func putDate(buf *[28]byte, y, mo, d, h, mi, s int) {
+	buf[0], buf[1] = digits2[2*(y/100)], digits2[2*(y/100)+1]
+	buf[2], buf[3] = digits2[2*(y%100)], digits2[2*(y%100)+1]
+	buf[4] = '-'
+	buf[5], buf[6] = digits2[2*mo], digits2[2*mo+1]
+	buf[7] = '-'
+	buf[8], buf[9] = digits2[2*d], digits2[2*d+1]
+	buf[10] = 'T'
+	buf[11], buf[12] = digits2[2*h], digits2[2*h+1]
+	buf[13] = ':'
+	buf[14], buf[15] = digits2[2*mi], digits2[2*mi+1]
+	buf[16] = ':'
+	buf[17], buf[18] = digits2[2*s], digits2[2*s+1]
+}
+
+// digits2 holds 00 to 99.
+const digits2 = "00010203040506070809" +
+	"10111213141516171819" +
+	"20212223242526272829" +
+	"30313233343536373839" +
+	"40414243444546474849" +
+	"50515253545556575859" +
+	"60616263646566676869" +
+	"70717273747576777879" +
+	"80818283848586878889" +
+	"90919293949596979899"
 
 func appendDate(dst []byte, y, mo, d, h, mi, s int) []byte {
 	dst = appendDigits(dst, y, 4)
