@@ -14,6 +14,7 @@ import (
 // integrations map them (docs/windows.md). Not safe for concurrent use.
 type Mapper struct {
 	Out
+	last lastMapping
 }
 
 // NewMapper returns a Mapper.
@@ -138,17 +139,41 @@ func (m *Mapper) Append(ev *Event, r Route, src *rows.Source, b *rows.Batch) str
 	if len(ev.Data) > 0 {
 		b.SetMap(cEventData, m.pairs(ev.Data))
 	}
-	provider := providerOf(ev)
-	if fn := byDefault[provider]; fn != nil {
-		fn(&m.Out, ev)
+	def, fn := m.mappingOf(ev)
+	if def != nil {
+		def(&m.Out, ev)
 	}
-	if fn := byProvider[provider][ev.EventID]; fn != nil {
+	if fn != nil {
 		fn(&m.Out, ev)
 	}
 	if len(m.warn) > 0 {
 		b.SetList(cWarnings, m.warn)
 	}
 	return ""
+}
+
+// mappingOf returns byDefault[providerOf(ev)] and
+// byProvider[providerOf(ev)][ev.EventID]. What the provider and channel
+// select is remembered from the last event: a log holds long runs of one
+// provider.
+func (m *Mapper) mappingOf(ev *Event) (def, fn mapFunc) {
+	c := &m.last
+	if !c.ok || ev.Provider != c.provider || ev.Channel != c.channel {
+		provider := providerOf(ev)
+		// The key strings are copied: ev's may point into memory its
+		// decoder reuses.
+		*c = lastMapping{ok: true, provider: strings.Clone(ev.Provider), channel: strings.Clone(ev.Channel),
+			def: byDefault[provider], byID: byProvider[provider]}
+	}
+	return c.def, c.byID[ev.EventID]
+}
+
+// lastMapping is Mapper.mappingOf's memory.
+type lastMapping struct {
+	ok                bool
+	provider, channel string
+	def               mapFunc
+	byID              map[string]mapFunc
 }
 
 // mapFunc maps what is particular to one provider and event id.
