@@ -120,6 +120,9 @@ type chunk struct {
 	// scratch is where templates are parsed (see template).
 	scratch []node
 	strs    map[string]string // see str16
+	// recent holds templates of the chunk already looked up, by offset
+	// modulo its size (see template).
+	recent [64]recentTemplate
 }
 
 // maxShared bounds the templates kept across chunks.
@@ -135,6 +138,7 @@ func (c *chunk) reset(d []byte) {
 	}
 	clear(c.names)
 	clear(c.templates)
+	clear(c.recent[:])
 }
 
 // spend counts one unit of work against the chunk's budget.
@@ -561,6 +565,26 @@ func (p *parser) templateInstance(pos int) (int32, int) {
 // template returns the template defined at chunk offset off, parsing it the
 // first time: next definition offset, GUID, data size, then binary XML.
 func (c *chunk) template(off uint32, depth int) *template {
+	// Most lookups find the template in the small direct-mapped table; a
+	// template in it is parsed (never busy).
+	e := &c.recent[off%uint32(len(c.recent))]
+	if e.t != nil && e.off == off {
+		return e.t
+	}
+	t := c.lookupTemplate(off, depth)
+	if !t.busy {
+		*e = recentTemplate{off: off, t: t}
+	}
+	return t
+}
+
+// recentTemplate is an entry of chunk.recent.
+type recentTemplate struct {
+	off uint32
+	t   *template
+}
+
+func (c *chunk) lookupTemplate(off uint32, depth int) *template {
 	if t, ok := c.templates[off]; ok {
 		if t.busy {
 			fail("template at chunk offset %d refers to itself", off)
@@ -669,7 +693,16 @@ var localKinds = map[string]localKind{
 	"SystemTime": lkSystemTime, "ProcessID": lkProcessID, "ThreadID": lkThreadID, "UserID": lkUserID,
 }
 
-func localKindOf(local string) localKind { return localKinds[local] }
+func localKindOf(local string) localKind {
+	switch local {
+	case "Event", "System", "EventData", "UserData", "RenderingInfo", "Provider", "TimeCreated",
+		"Execution", "Security", "EventID", "Version", "Level", "Task", "Opcode", "Keywords",
+		"EventRecordID", "Channel", "Computer", "Message", "Binary", "Name", "Guid",
+		"SystemTime", "ProcessID", "ThreadID", "UserID":
+		return localKinds[local]
+	}
+	return lkOther
+}
 
 // plainText says whether literal text needs no escaping: bit 1 as element
 // text, bit 2 as an attribute value (see renderer.text).
