@@ -191,6 +191,7 @@ type load struct {
 	stats    []archive.Input
 	replaced map[string]bool // SHA-256 of inputs whose earlier rows --force replaces
 	files    []archive.File
+	out      archive.Files // writes files, syncs their directories before the commit
 	seq      int
 	rejects  *rejectsWriter
 	sum      Summary
@@ -654,6 +655,9 @@ func (l *load) commit(ctx context.Context) error {
 	m.Inputs = append(m.Inputs, l.stats...)
 	m.Loads = append(m.Loads, archive.Load{ID: l.id, Started: l.started.UTC(), Finished: time.Now().UTC(),
 		Version: l.opts.Version, Events: l.sum.Archived, Rejected: l.sum.Rejected, Rejects: rejectsRel})
+	if err := l.out.Sync(); err != nil {
+		return fmt.Errorf("sync the archive's directories: %w", err)
+	}
 	if beforeCommit != nil {
 		if err := beforeCommit(); err != nil {
 			return err

@@ -377,22 +377,26 @@ func (l *load) fillHashes(ctx context.Context, f *pendingFile) error {
 // temporary name, so that a file under its final name is always whole.
 func (l *load) writeParquet(ctx context.Context, pf pendingFile, rel string) error {
 	final := l.a.Path(rel)
-	err := archive.WriteAtomic(final, func(f *os.File) error {
-		switch l.opts.Writer {
-		case WriterArchive:
+	var err error
+	switch l.opts.Writer {
+	case WriterArchive:
+		err = l.out.Write(final, func(f *os.File) error {
 			w := newBufferedFile(f)
 			err := rows.WriteArchiveFile(w, pf.segs, pf.refs)
 			if cerr := w.Close(); err == nil {
 				err = cerr
 			}
 			return err
-		case WriterArrow:
-			return writeArrowParquet(pf, f)
-		}
-		rec := rows.Record(memory.DefaultAllocator, pf.segs, pf.refs)
-		defer rec.Release()
-		return l.opts.Engine.WriteParquet(ctx, rec, f.Name())
-	})
+		})
+	case WriterArrow:
+		err = l.out.Write(final, func(f *os.File) error { return writeArrowParquet(pf, f) })
+	default: // DuckDB writes the file by its name
+		err = archive.WriteAtomic(final, func(f *os.File) error {
+			rec := rows.Record(memory.DefaultAllocator, pf.segs, pf.refs)
+			defer rec.Release()
+			return l.opts.Engine.WriteParquet(ctx, rec, f.Name())
+		})
+	}
 	if err != nil && (errors.Is(err, syscall.ENOSPC) || strings.Contains(err.Error(), "no space left on device")) {
 		return fmt.Errorf("write %s: no space left on device: free space on the archive's disk and run the load again (nothing of this load is committed)", final)
 	}
