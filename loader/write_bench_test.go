@@ -40,12 +40,27 @@ func evtxBatches(tb testing.TB, name string) []*rows.Batch {
 
 // BenchmarkWriteSmallFiles writes the rows of system.evtx (1,881 events over
 // 22 days) as one Parquet file per day, BenchmarkWriteOneFile as one file:
-// the difference is the fixed cost of a file.
-func BenchmarkWriteSmallFiles(b *testing.B) { benchmarkWrite(b, false) }
+// the difference is the fixed cost of a file. Each with the archive's writer
+// and with arrow-go's.
+func BenchmarkWriteSmallFiles(b *testing.B) { benchmarkWriters(b, false) }
 
-func BenchmarkWriteOneFile(b *testing.B) { benchmarkWrite(b, true) }
+func BenchmarkWriteOneFile(b *testing.B) { benchmarkWriters(b, true) }
 
-func benchmarkWrite(b *testing.B, one bool) {
+func benchmarkWriters(b *testing.B, one bool) {
+	b.Run("archive", func(b *testing.B) {
+		benchmarkWrite(b, one, func(f pendingFile, out *os.File) error {
+			w := newBufferedFile(out)
+			err := rows.WriteArchiveFile(w, f.segs, f.refs)
+			if cerr := w.Close(); err == nil {
+				err = cerr
+			}
+			return err
+		})
+	})
+	b.Run("arrow", func(b *testing.B) { benchmarkWrite(b, one, writeArrowParquet) })
+}
+
+func benchmarkWrite(b *testing.B, one bool, write func(pendingFile, *os.File) error) {
 	batches := evtxBatches(b, "damaged/system.evtx")
 	byDay := map[int64][]rows.Segment{}
 	for _, bt := range batches {
@@ -82,7 +97,7 @@ func benchmarkWrite(b *testing.B, one bool) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			if err := writeArrowParquet(f, out); err != nil {
+			if err := write(f, out); err != nil {
 				b.Fatal(err)
 			}
 			out.Close()
