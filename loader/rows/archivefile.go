@@ -259,6 +259,9 @@ type writerList struct {
 	idle []*fileWriter
 }
 
+// maxKeptBuffer bounds the page buffers an idle writer keeps.
+const maxKeptBuffer = 4 << 20
+
 func (l *writerList) get() *fileWriter {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -271,7 +274,17 @@ func (l *writerList) get() *fileWriter {
 }
 
 func (l *writerList) put(fw *fileWriter) {
+	// Keep no text of the file alive, nor a buffer grown for a huge value.
 	fw.w = nil
+	clear(fw.vals[:cap(fw.vals)])
+	fw.numbers.reset()
+	clear(fw.numbers.values[:cap(fw.numbers.values)])
+	if cap(fw.page) > maxKeptBuffer {
+		fw.page = nil
+	}
+	if cap(fw.zbuf) > maxKeptBuffer {
+		fw.zbuf = nil
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if len(l.idle) < maxIdleEncoders {
