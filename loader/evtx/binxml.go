@@ -119,6 +119,11 @@ type chunk struct {
 	shared map[string]*template
 	// scratch is where templates are parsed (see template).
 	scratch []node
+	// reloc holds templates parsed in earlier chunks that the same bytes
+	// elsewhere in a chunk reproduce (reloc.go); rec notes a template's
+	// dependencies as it is parsed.
+	reloc   map[relocKey]*relocEntry
+	recFree *relocRecorder
 	strs    map[string]string // see str16
 	// recent holds templates of the chunk already looked up, by offset
 	// modulo its size (see template).
@@ -295,6 +300,9 @@ type parser struct {
 	// nested in a value do not). Each element checks which layout gives a
 	// plausible name, so a wrong guess costs nothing.
 	dep bool
+	// rec, when parsing a template, notes what its parse depends on
+	// outside its bytes (reloc.go).
+	rec *relocRecorder
 }
 
 func (p *parser) add(n node) int32 {
@@ -393,6 +401,9 @@ func (p *parser) content(pos int, top bool) (int32, int, byte) {
 			l.add(*p.nodes, p.add(node{kind: nPI, str: target, str2: data}))
 		case tokTemplate:
 			var i int32
+			if p.rec != nil {
+				p.rec.bad = true
+			}
 			i, pos = p.templateInstance(pos)
 			l.add(*p.nodes, i)
 		default:
@@ -414,6 +425,9 @@ func (p *parser) string16(pos int, what string) (string, int) {
 func (p *parser) readName(pos int) (string, int) {
 	p.need(pos, 4, "name reference")
 	off := le.Uint32(p.c.d[pos:])
+	if p.rec != nil {
+		p.rec.ref(p.c, pos, off)
+	}
 	pos += 4
 	if int(off) < p.lo || int(off) >= p.hi {
 		p.external = true
@@ -435,8 +449,13 @@ func (p *parser) element(pos int) (int32, int) {
 	// Dependency identifier: present or not depending on where the element
 	// is; when the expected layout gives no plausible name, try the other.
 	dep := p.dep
-	if !p.c.plausibleName(pos+4+b2i(dep)*2) && p.c.plausibleName(pos+4+b2i(!dep)*2) {
-		dep = !dep
+	if !p.c.plausibleName(pos+4+b2i(dep)*2) {
+		if p.rec != nil {
+			p.rec.bad = true
+		}
+		if p.c.plausibleName(pos + 4 + b2i(!dep)*2) {
+			dep = !dep
+		}
 	}
 	if dep {
 		pos += 2
@@ -510,6 +529,9 @@ func (p *parser) part(pos int) (int32, int) {
 			fail("value token of type 0x%02x at chunk offset %d", vt, pos)
 		}
 		p.need(pos+2, size, "value")
+		if p.rec != nil {
+			p.rec.valueText = true
+		}
 		return p.add(node{kind: nValueText, vtype: vt, pos: int32(pos + 2), size: int32(size)}), pos + 2 + size
 	case tokCDATA:
 		s, next := p.string16(pos+1, "CDATA section")
@@ -600,6 +622,10 @@ func (c *chunk) lookupTemplate(off uint32, depth int) *template {
 			}
 		}
 	}
+	if t := c.relocated(pos, depth); t != nil {
+		c.templates[off] = t
+		return t
+	}
 	t := &template{busy: true}
 	c.templates[off] = t
 	defer func() { t.busy = false }()
@@ -633,12 +659,20 @@ func (c *chunk) lookupTemplate(off uint32, depth int) *template {
 		c.scratch = nil
 		defer func() { c.scratch = scratch[:0] }()
 		var values []value
-		tp := parser{c: c, nodes: &scratch, values: &values, end: end, depth: depth, dep: true, lo: start, hi: end}
+		rec := c.recFree
+		c.recFree = nil
+		if rec == nil {
+			rec = &relocRecorder{}
+		}
+		defer func() { c.recFree = rec }()
+		rec.reset(start, end)
+		tp := parser{c: c, nodes: &scratch, values: &values, end: end, depth: depth, dep: true, lo: start, hi: end, rec: rec}
 		t.root, _ = tp.fragment(start)
 		if len(values) > 0 {
 			fail("template definition holds a template instance")
 		}
 		t.nodes = slices.Clone(scratch)
+		c.keepRelocatable(pos, t, depth, rec)
 		if !tp.external {
 			if len(c.shared) >= maxShared {
 				clear(c.shared)
