@@ -449,7 +449,7 @@ func (p *parser) element(pos int) (int32, int) {
 	// Dependency identifier: present or not depending on where the element
 	// is; when the expected layout gives no plausible name, try the other.
 	dep := p.dep
-	if !p.c.plausibleName(pos+4+b2i(dep)*2) {
+	if !p.c.plausibleName(pos + 4 + b2i(dep)*2) {
 		if p.rec != nil {
 			p.rec.bad = true
 		}
