@@ -569,15 +569,18 @@ func (p *parser) templateInstance(pos int) (int32, int) {
 	}
 	vstart := len(*p.values)
 	vp := pos + 4*n
-	for i := range n {
-		size := int(le.Uint16(p.c.d[pos+4*i:]))
-		typ := p.c.d[pos+4*i+2]
+	values := slices.Grow(*p.values, n)
+	desc := p.c.d[pos : pos+4*n]
+	for i := 0; i < len(desc); i += 4 {
+		size := int(le.Uint16(desc[i:]))
+		typ := desc[i+2]
 		if vp+size > p.end {
-			fail("value %d (type 0x%02x, %d bytes) at chunk offset %d runs past the end of its data (offset %d)", i, typ, size, vp, p.end)
+			fail("value %d (type 0x%02x, %d bytes) at chunk offset %d runs past the end of its data (offset %d)", i/4, typ, size, vp, p.end)
 		}
-		*p.values = append(*p.values, value{typ: typ, pos: int32(vp), size: int32(size)})
+		values = append(values, value{typ: typ, pos: int32(vp), size: int32(size)})
 		vp += size
 	}
+	*p.values = values
 	if tmpl.err != "" {
 		fail("%s", tmpl.err)
 	}

@@ -468,7 +468,24 @@ func (r *renderer) emit(nodes []node, n *node, vals []value, item []byte, isItem
 	if isItem {
 		r.text(item, false)
 	} else {
-		r.list(nodes, n.first, vals, false)
+		// r.list(nodes, n.first, vals, false), with substitutions (most
+		// children) rendered here: node would only count them (the depth
+		// is not 0 inside an element) and render their value.
+		for i := n.first; i >= 0; i = nodes[i].next {
+			c := &nodes[i]
+			if c.kind != nSubst {
+				r.node(nodes, i, vals, false)
+				continue
+			}
+			r.work++
+			r.c.spend()
+			if r.work > maxWork {
+				fail("record expands to more than %d binary XML items", maxWork)
+			}
+			if int(c.sub) < len(vals) {
+				r.value(vals[c.sub], false)
+			}
+		}
 	}
 	r.closeText(f)
 	if len(r.out) == mark {
