@@ -194,9 +194,23 @@ func (r *renderer) check() {
 // limit bounds the XML of the record being rendered.
 func (r *renderer) limit() int { return r.recStart + maxRecordXML }
 
-// nodes renders a list of sibling nodes.
+// list renders a list of sibling nodes.
 func (r *renderer) list(nodes []node, i int32, vals []value, attr bool) {
 	for ; i >= 0; i = nodes[i].next {
+		// Substitutions (most nodes) are rendered here: inside an element
+		// or an attribute, node would only count them and render their
+		// value.
+		if n := &nodes[i]; n.kind == nSubst && (attr || r.depth != 0) {
+			r.work++
+			r.c.spend()
+			if r.work > maxWork {
+				fail("record expands to more than %d binary XML items", maxWork)
+			}
+			if int(n.sub) < len(vals) {
+				r.value(vals[n.sub], attr)
+			}
+			continue
+		}
 		r.node(nodes, i, vals, attr)
 	}
 }
@@ -468,24 +482,7 @@ func (r *renderer) emit(nodes []node, n *node, vals []value, item []byte, isItem
 	if isItem {
 		r.text(item, false)
 	} else {
-		// r.list(nodes, n.first, vals, false), with substitutions (most
-		// children) rendered here: node would only count them (the depth
-		// is not 0 inside an element) and render their value.
-		for i := n.first; i >= 0; i = nodes[i].next {
-			c := &nodes[i]
-			if c.kind != nSubst {
-				r.node(nodes, i, vals, false)
-				continue
-			}
-			r.work++
-			r.c.spend()
-			if r.work > maxWork {
-				fail("record expands to more than %d binary XML items", maxWork)
-			}
-			if int(c.sub) < len(vals) {
-				r.value(vals[c.sub], false)
-			}
-		}
+		r.list(nodes, n.first, vals, false)
 	}
 	r.closeText(f)
 	if len(r.out) == mark {
