@@ -684,7 +684,11 @@ func (r *renderer) value(v value, attr bool) {
 		r.text(r.tmp, attr)
 		return
 	case typeAnsi:
-		r.tmp = appendANSI(r.tmp[:0], trimNUL8(b))
+		b = trimNUL8(b)
+		if r.plainASCII(b, attr) {
+			return
+		}
+		r.tmp = appendANSI(r.tmp[:0], b)
 		r.text(r.tmp, attr)
 		return
 	case typeBinXML:
@@ -847,6 +851,23 @@ func (r *renderer) plainUTF16(b []byte, attr bool) bool {
 		out = append(out, byte(u))
 	}
 	r.out = out
+	r.plain(start)
+	r.check()
+	return true
+}
+
+// plainASCII writes b straight to the XML when it is ASCII with nothing to
+// escape (then it is its own code page 1252 text) and reports whether it
+// did; else it writes nothing.
+func (r *renderer) plainASCII(b []byte, attr bool) bool {
+	esc := &escapes[b2i(attr)]
+	for _, c := range b {
+		if c >= 0x80 || esc[c] {
+			return false
+		}
+	}
+	start := len(r.out)
+	r.out = append(r.out, b...)
 	r.plain(start)
 	r.check()
 	return true
