@@ -158,8 +158,9 @@ func (r *renderer) text(s []byte, attr bool) {
 	if r.cap.on {
 		r.vals = append(r.vals, s[i:]...)
 	}
-	for _, c := range s[i:] {
-		switch {
+	for i < len(s) {
+		// s[i] is escaped; the run after it up to the next one is copied.
+		switch c := s[i]; {
 		case c == '&':
 			r.out = append(r.out, "&amp;"...)
 		case c == '<':
@@ -170,13 +171,18 @@ func (r *renderer) text(s []byte, attr bool) {
 			r.out = append(r.out, "&apos;"...)
 		case c == '"' && attr:
 			r.out = append(r.out, "&quot;"...)
-		case needsEscape(c, attr):
+		default:
 			r.out = append(r.out, "&#x"...)
 			r.out = strconv.AppendUint(r.out, uint64(c), 16)
 			r.out = append(r.out, ';')
-		default:
-			r.out = append(r.out, c)
 		}
+		i++
+		j := i
+		for j < len(s) && !esc[s[j]] {
+			j++
+		}
+		r.out = append(r.out, s[i:j]...)
+		i = j
 	}
 	r.check()
 }

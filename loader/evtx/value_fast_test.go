@@ -2,6 +2,7 @@ package evtx
 
 import (
 	"encoding/binary"
+	"fmt"
 	"math/rand"
 	"testing"
 )
@@ -47,6 +48,48 @@ func TestFastFormats(t *testing.T) {
 		want = append(want, '}')
 		if got := appendGUID([]byte("x"), g[:]); string(got) != "x"+string(want) {
 			t.Fatalf("GUID % x: %s, want %s", g, got, want)
+		}
+	}
+}
+
+// TestTextEscaping: renderer.text writes what escaping every byte on its own
+// writes, and captures the unescaped text, for element text and attributes.
+func TestTextEscaping(t *testing.T) {
+	rng := rand.New(rand.NewSource(2))
+	alphabet := []byte("ab<>&'\"\x01\x1f\t\n\r \xc3\xa9")
+	for i := range 20000 {
+		s := make([]byte, rng.Intn(40))
+		for j := range s {
+			s[j] = alphabet[rng.Intn(len(alphabet))]
+		}
+		attr := i%2 == 0
+		var want []byte
+		for _, c := range s {
+			switch {
+			case c == '&':
+				want = append(want, "&amp;"...)
+			case c == '<':
+				want = append(want, "&lt;"...)
+			case c == '>':
+				want = append(want, "&gt;"...)
+			case c == '\'' && attr:
+				want = append(want, "&apos;"...)
+			case c == '"' && attr:
+				want = append(want, "&quot;"...)
+			case needsEscape(c, attr):
+				want = append(want, fmt.Sprintf("&#x%x;", c)...)
+			default:
+				want = append(want, c)
+			}
+		}
+		r := renderer{out: []byte("x")}
+		r.startCapture(1)
+		r.text(s, attr)
+		if got := string(r.out[1:]); got != string(want) {
+			t.Fatalf("%q (attribute %v): %q, want %q", s, attr, got, want)
+		}
+		if got := r.endCapture(); got != string(s) {
+			t.Fatalf("%q: captured %q", s, got)
 		}
 	}
 }
