@@ -3,6 +3,7 @@ package evtx
 import (
 	"fmt"
 	"slices"
+	"unsafe"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -125,6 +126,7 @@ type chunk struct {
 	reloc   map[relocKey]*relocEntry
 	recFree *relocRecorder
 	strs    map[string]string // see str16
+	text    []byte            // see recordText
 	// recent holds templates of the chunk already looked up, by offset
 	// modulo its size (see template).
 	recent [64]recentTemplate
@@ -417,7 +419,23 @@ func (p *parser) string16(pos int, what string) (string, int) {
 	p.need(pos, 2, what)
 	n := int(le.Uint16(p.c.d[pos:]))
 	p.need(pos+2, 2*n, what)
-	return p.c.str16(p.c.d[pos+2 : pos+2+2*n]), pos + 2 + 2*n
+	b := p.c.d[pos+2 : pos+2+2*n]
+	if p.hi > 0 {
+		return p.c.str16(b), pos + 2 + 2*n // a template's: kept
+	}
+	return p.c.recordText(b), pos + 2 + 2*n
+}
+
+// recordText decodes UTF-16 text of a record's own binary XML (not a
+// template's) into scratch space that lasts until the next record: its nodes
+// are the record's only, and what the renderer keeps of their text it copies.
+func (c *chunk) recordText(b []byte) string {
+	start := len(c.text)
+	c.text = appendUTF16(c.text, b)
+	if len(c.text) == start {
+		return ""
+	}
+	return unsafe.String(&c.text[start], len(c.text)-start)
 }
 
 // readName reads a name reference at pos: the name is defined right there

@@ -219,6 +219,7 @@ func (n *Normalizer) record(pos, size int) (xml string, reason string) {
 	}
 	r.recStart = len(r.out)
 	valStart := len(r.vals)
+	n.c.text = n.c.text[:0] // the last record's nodes are gone
 	defer func() {
 		if e := recover(); e != nil {
 			r.out, r.vals = r.out[:r.recStart], r.vals[:valStart]
