@@ -3,9 +3,9 @@ package evtx
 import (
 	"fmt"
 	"slices"
-	"unsafe"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // Binary XML tokens. The 0x40 bit of an element, value, attribute, CDATA,
