@@ -14,7 +14,10 @@ import (
 // of history and match tables before compressing a page of a few KiB. A load
 // collects every few files, so most files paid for new encoders (2 % of an
 // EVTX load's CPU, and as much again in garbage). The encoders are made with
-// arrow-go's options: the pages are the same bytes.
+// arrow-go's options but one: zstd decides itself whether a block's literals
+// are worth entropy coding (arrow-go forces it), which on the archive's many
+// small pages spends Huffman tables on a few bytes each. Without it, writing
+// an EVTX log's rows takes 30 % less time for files 1 % larger.
 type zstdCodec struct {
 	compress.Codec // arrow-go's: decoding, streams, bounds
 
@@ -59,8 +62,7 @@ func (z *zstdCodec) get(l zstd.EncoderLevel) *zstd.Encoder {
 		return enc
 	}
 	z.mu.Unlock()
-	enc, err := zstd.NewWriter(nil, zstd.WithZeroFrames(true), zstd.WithEncoderLevel(l), zstd.WithEncoderConcurrency(1),
-		zstd.WithAllLitEntropyCompression(true))
+	enc, err := zstd.NewWriter(nil, zstd.WithZeroFrames(true), zstd.WithEncoderLevel(l), zstd.WithEncoderConcurrency(1))
 	if err != nil {
 		panic(err) // only for invalid options
 	}
