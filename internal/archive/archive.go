@@ -280,13 +280,26 @@ func (s *Files) Sync() error {
 		dirs = append(dirs, d)
 	}
 	slices.Sort(dirs)
-	for _, d := range dirs {
-		if err := SyncDir(d); err != nil {
-			return err
-		}
+	// Several at once: a load's last step otherwise waits on one directory
+	// fsync after the other (hundreds for logs that span months), and the
+	// file system can commit concurrent ones together.
+	errs := make([]error, len(dirs))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range min(len(dirs), 8) {
+		wg.Go(func() {
+			for i := range next {
+				errs[i] = SyncDir(dirs[i])
+			}
+		})
 	}
+	for i := range dirs {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
 	clear(s.dirs)
-	return nil
+	return errors.Join(errs...)
 }
 
 // SyncFile makes a file private (FilePerm) and durable. It works by name, so
