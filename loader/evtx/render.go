@@ -449,17 +449,19 @@ func (r *renderer) arrayElement(nodes []node, n *node, vals []value, v value) {
 // children.
 func (r *renderer) emit(nodes []node, n *node, vals []value, item []byte, isItem bool) {
 	r.markup() // an element inside captured text
-	r.out = append(r.out, '<')
-	r.out = append(r.out, n.str...)
+	// Appends to a local slice, stored once: each store of r.out costs a
+	// write barrier while the collector runs.
+	out := append(r.out, '<')
+	r.out = append(out, n.str...)
 	f := r.open(n)
 	for a := n.attrs; a >= 0; a = nodes[a].next {
 		an := &nodes[a]
 		if absent(nodes, an, vals) {
 			continue
 		}
-		r.out = append(r.out, ' ')
-		r.out = append(r.out, an.str...)
-		r.out = append(r.out, '=', '\'')
+		out := append(r.out, ' ')
+		out = append(out, an.str...)
+		r.out = append(out, '=', '\'')
 		field := r.attrField(f, an.lk)
 		if field != nil {
 			r.startCapture(0)
@@ -495,9 +497,9 @@ func (r *renderer) emit(nodes []node, n *node, vals []value, item []byte, isItem
 		r.out = append(r.out[:mark-1], '/', '>')
 	} else {
 		r.markup()
-		r.out = append(r.out, '<', '/')
-		r.out = append(r.out, n.str...)
-		r.out = append(r.out, '>')
+		out := append(r.out, '<', '/')
+		out = append(out, n.str...)
+		r.out = append(out, '>')
 	}
 	r.depth--
 	r.check()
@@ -519,7 +521,19 @@ func (r *renderer) open(n *node) *frame {
 	}
 	parent := &r.stack[r.depth-1]
 	f := &r.stack[r.depth]
-	*f = frame{local: n.str[n.lofs:], lk: n.lk}
+	// Field by field, and pointers only when they change: the frames are
+	// reused record after record for the same elements, and a whole-frame
+	// store costs write barriers while the collector runs.
+	if local := n.str[n.lofs:]; f.local != local {
+		f.local = local
+	}
+	f.role, f.lk, f.seen, f.text = roleNone, n.lk, 0, false
+	if f.field != nil {
+		f.field = nil
+	}
+	if f.key != "" {
+		f.key = ""
+	}
 	ev := r.ev
 	if r.depth == 1 {
 		r.roots++
