@@ -123,10 +123,11 @@ type chunk struct {
 	// reloc holds templates parsed in earlier chunks that the same bytes
 	// elsewhere in a chunk reproduce (reloc.go); rec notes a template's
 	// dependencies as it is parsed.
-	reloc   map[relocKey]*relocEntry
-	recFree *relocRecorder
-	strs    map[string]string // see str16
-	text    []byte            // see recordText
+	reloc      map[relocKey]*relocEntry
+	relocBytes int // the memory reloc's entries hold, about
+	recFree    *relocRecorder
+	strs       map[string]string // see str16
+	text       []byte            // see recordText
 	// recent holds templates of the chunk already looked up, by offset
 	// modulo its size (see template).
 	recent [64]recentTemplate

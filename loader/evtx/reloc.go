@@ -3,6 +3,7 @@ package evtx
 import (
 	"bytes"
 	"slices"
+	"unsafe"
 )
 
 // Templates again in later chunks. Each chunk defines its templates anew,
@@ -48,10 +49,13 @@ const (
 	refBefore          // defined before the template in the chunk
 )
 
-// Bounds on what is kept: entries, and the size of a template.
+// Bounds on what is kept: entries, the size of a template, and the memory
+// of all entries (their bytes and nodes); when one would be passed, all are
+// let go.
 const (
-	maxReloc     = 1024
-	maxRelocBody = 16 << 10
+	maxReloc      = 1024
+	maxRelocBody  = 16 << 10
+	maxRelocBytes = 16 << 20
 )
 
 // relocRecorder notes a template's name references as it is parsed.
@@ -123,9 +127,12 @@ func (c *chunk) keepRelocatable(pos int, t *template, depth int, rc *relocRecord
 	for i := range refs {
 		refs[i].name = slices.Clone(refs[i].name)
 	}
-	if c.reloc == nil || len(c.reloc) >= maxReloc {
+	size := rc.end - rc.start + len(t.nodes)*int(unsafe.Sizeof(node{}))
+	if c.reloc == nil || len(c.reloc) >= maxReloc || c.relocBytes+size > maxRelocBytes {
 		c.reloc = map[relocKey]*relocEntry{}
+		c.relocBytes = 0
 	}
+	c.relocBytes += size
 	c.reloc[keyOf(c.d, pos)] = &relocEntry{body: slices.Clone(c.d[rc.start:rc.end]), masks: masks, refs: refs,
 		nodes: t.nodes, root: t.root, depth: depth}
 }
