@@ -146,9 +146,9 @@ func (d *dedup) load(ctx context.Context, day int64) (map[eventKey]struct{}, err
 	if len(paths) == 0 {
 		return set, nil
 	}
-	eng := d.l.opts.Engine
-	if eng == nil {
-		return nil, fmt.Errorf("de-duplicate events of %s: no engine to read the archive (use --keep-duplicates)", date)
+	eng, err := d.l.engine(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("de-duplicate events of %s: %w (or use --keep-duplicates)", date, err)
 	}
 	var replaced []string
 	for sha := range d.l.replaced {
@@ -235,7 +235,11 @@ func (d *dedup) load(ctx context.Context, day int64) (map[eventKey]struct{}, err
 
 // scan runs q and calls row for each result row.
 func (d *dedup) scan(ctx context.Context, q string, row func(scan func(...any) error) error) error {
-	rs, err := d.l.opts.Engine.Query(ctx, q)
+	eng, err := d.l.engine(ctx)
+	if err != nil {
+		return err
+	}
+	rs, err := eng.Query(ctx, q)
 	if err != nil {
 		return err
 	}

@@ -391,10 +391,14 @@ func (l *load) writeParquet(ctx context.Context, pf pendingFile, rel string) err
 	case WriterArrow:
 		err = l.out.Write(final, func(f *os.File) error { return writeArrowParquet(pf, f) })
 	default: // DuckDB writes the file by its name
+		eng, eerr := l.engine(ctx)
+		if eerr != nil {
+			return eerr
+		}
 		err = archive.WriteAtomic(final, func(f *os.File) error {
 			rec := rows.Record(memory.DefaultAllocator, pf.segs, pf.refs)
 			defer rec.Release()
-			return l.opts.Engine.WriteParquet(ctx, rec, f.Name())
+			return eng.WriteParquet(ctx, rec, f.Name())
 		})
 	}
 	if err != nil && (errors.Is(err, syscall.ENOSPC) || strings.Contains(err.Error(), "no space left on device")) {
@@ -564,10 +568,14 @@ func (l *load) supersede(ctx context.Context) (kept, rewritten []archive.File, o
 		err := archive.WriteAtomic(l.a.Path(rel), func(tmp *os.File) error {
 			q := fmt.Sprintf(`COPY (SELECT * FROM read_parquet(%s) WHERE %s NOT IN (%s)) TO %s (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)`,
 				engine.Quote(l.a.Path(f.Path)), engine.QuoteIdent(schema.InputSHA256), strings.Join(shas, ", "), engine.Quote(tmp.Name()))
-			if err := l.opts.Engine.Exec(ctx, q); err != nil {
+			eng, err := l.engine(ctx)
+			if err != nil {
+				return err
+			}
+			if err := eng.Exec(ctx, q); err != nil {
 				return fmt.Errorf("rewrite %s without reloaded inputs: %w", f.Path, err)
 			}
-			row := l.opts.Engine.Conn().QueryRowContext(ctx, fmt.Sprintf(`SELECT count(*), min(%[1]s), max(%[1]s), list(DISTINCT %[2]s ORDER BY %[2]s) FROM read_parquet(%[3]s)`,
+			row := eng.Conn().QueryRowContext(ctx, fmt.Sprintf(`SELECT count(*), min(%[1]s), max(%[1]s), list(DISTINCT %[2]s ORDER BY %[2]s) FROM read_parquet(%[3]s)`,
 				engine.QuoteIdent(schema.Timestamp), engine.QuoteIdent(schema.InputSHA256), engine.Quote(tmp.Name())))
 			var inputs []any
 			if err := row.Scan(&nf.Rows, &nf.MinTS, &nf.MaxTS, &inputs); err != nil {

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"huntsql/internal/archive"
 	"huntsql/internal/engine"
 	"huntsql/internal/engine/enginetest"
 	"huntsql/internal/results"
@@ -276,5 +277,43 @@ func TestFixturesSameArchiveWithEveryWriter(t *testing.T) {
 	}
 	if dumps[0] != dumps[1] {
 		t.Errorf("the archive writer's archive differs from arrow-go's")
+	}
+}
+
+// TestEngineOpenedOnlyWhenNeeded: a load into an empty archive opens no
+// database engine; a second load of the same dates opens one (to read the
+// first load's files for duplicates), once.
+func TestEngineOpenedOnlyWhenNeeded(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(t.TempDir(), "a.ndjson")
+	if err := os.WriteFile(in, []byte(`{"@timestamp":"2025-01-01T00:00:00Z","host":{"name":"h"},"event":{"kind":"event","code":"1"},"message":"a"}`+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	in2 := filepath.Join(t.TempDir(), "b.ndjson")
+	if err := os.WriteFile(in2, []byte(`{"@timestamp":"2025-01-01T00:00:01Z","host":{"name":"h"},"event":{"kind":"event","code":"1"},"message":"b"}`+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []int{0, 1} {
+		a, err := archive.Open(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		opened := 0
+		var eng *engine.Engine
+		sum, err := Load(context.Background(), Options{Archive: a, Inputs: []string{[]string{in, in2}[i]},
+			OpenEngine: func(ctx context.Context) (*engine.Engine, error) {
+				opened++
+				eng, err = engine.Open(ctx, engine.Options{Threads: 1})
+				return eng, err
+			}})
+		if eng != nil {
+			eng.Close()
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sum.Archived != 1 || opened != want {
+			t.Errorf("load %d: %d archived, engine opened %d times; want 1, %d", i+1, sum.Archived, opened, want)
+		}
 	}
 }

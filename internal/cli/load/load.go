@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"huntsql/internal/cli/cmdutil"
+	"huntsql/internal/engine"
 	"huntsql/loader"
 )
 
@@ -126,11 +127,19 @@ func Run(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	eng, err := f.Engine(ctx)
-	if err != nil {
-		return err
+	// The loader opens the engine only if it needs one (older files to
+	// de-duplicate against, --force).
+	var eng *engine.Engine
+	defer func() {
+		if eng != nil {
+			eng.Close()
+		}
+	}()
+	openEngine := func(ctx context.Context) (*engine.Engine, error) {
+		e, err := f.Engine(ctx)
+		eng = e
+		return e, err
 	}
-	defer eng.Close()
 
 	tz, err := time.LoadLocation(opts.TimeZone)
 	if err != nil {
@@ -141,7 +150,7 @@ func Run(ctx context.Context, opts *Options) error {
 	progress := &loader.Progress{}
 	view := startProgress(f.IO.ErrOut, progress, f.IO.ShowProgress() && !opts.Quiet)
 	sum, err := loader.Load(ctx, loader.Options{
-		Archive: a, Engine: eng, Inputs: opts.Inputs, Stdin: f.IO.In, Force: opts.Force,
+		Archive: a, OpenEngine: openEngine, Inputs: opts.Inputs, Stdin: f.IO.In, Force: opts.Force,
 		Writer: opts.Writer, FlushBytes: opts.FlushMB << 20, Workers: opts.Workers,
 		Version: f.Version, Progress: progress, TimeZone: tz, KeepDuplicates: opts.KeepDuplicates, Host: opts.Host,
 		OnProblem: func(p loader.Problem) {
