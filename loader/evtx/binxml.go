@@ -106,6 +106,11 @@ type template struct {
 	root  int32
 	err   string // why it cannot be used, if it cannot
 	busy  bool   // being parsed: a reference to it now is a cycle
+	// at is the chunk offset of the definition it was parsed from. A
+	// definition holds absolute offsets of the names defined inside it, so
+	// the same bytes elsewhere read other names: chunk.shared reuses a
+	// template only at the same offset (moved ones go through reloc.go).
+	at uint32
 }
 
 // chunk is the state of the chunk being decoded: its bytes and caches.
@@ -115,8 +120,8 @@ type chunk struct {
 	names     map[uint32]string
 	templates map[uint32]*template
 	// shared holds the templates of earlier chunks whose definitions name
-	// nothing outside themselves, by their bytes: the same template in the
-	// next chunk of a file is then not parsed again.
+	// nothing outside themselves, by their bytes: the same template at the
+	// same offset in the next chunk of a file is then not parsed again.
 	shared map[string]*template
 	// scratch is where templates are parsed (see template).
 	scratch []node
@@ -638,7 +643,7 @@ func (c *chunk) lookupTemplate(off uint32, depth int) *template {
 	pos := int(off)
 	if pos >= chunkHeaderSize && pos+24 <= len(c.d) {
 		if size := int(le.Uint32(c.d[pos+20:])); size > 0 && pos+24+size <= len(c.d) {
-			if t, ok := c.shared[string(c.d[pos+24:pos+24+size])]; ok {
+			if t, ok := c.shared[string(c.d[pos+24:pos+24+size])]; ok && t.at == off {
 				c.templates[off] = t
 				return t
 			}
@@ -699,6 +704,7 @@ func (c *chunk) lookupTemplate(off uint32, depth int) *template {
 			if len(c.shared) >= maxShared {
 				clear(c.shared)
 			}
+			t.at = off
 			c.shared[string(c.d[start:end])] = t
 		}
 	}()

@@ -59,7 +59,8 @@ func where(rec Record) string { return fmt.Sprintf("chunk %d, record %d", rec.Ch
 
 // Decode decodes the chunk d found at file offset off: fn receives each
 // record's Event and XML text (valid for as long as the caller keeps them:
-// they point into memory used for this chunk only), with the record's bytes;
+// they point into arena memory that is never written again), with the
+// record's bytes;
 // reject receives each record or stretch of the chunk that cannot be decoded.
 func (n *Normalizer) Decode(d []byte, off int64, fn func(ev *winevent.Event, xml string, rec Record, data []byte), reject func(format.Reject)) {
 	idx := ChunkIndex(off)
@@ -210,11 +211,13 @@ func (n *Normalizer) record(pos, size int) (xml string, reason string) {
 	r.cap = capture{}
 	// The arenas go on from chunk to chunk: text already handed out is
 	// never written again, and a block too full for another record is left
-	// to the rows that point into it (growing it would copy them all).
-	if cap(r.out)-len(r.out) < arenaMinFree {
+	// to the rows that point into it (growing it would copy them all). A
+	// block a long record grew serves that record only: kept, it would grow
+	// again and again, each time copying every record before.
+	if cap(r.out)-len(r.out) < arenaMinFree || cap(r.out) > outBlock {
 		r.out = make([]byte, 0, outBlock)
 	}
-	if cap(r.vals)-len(r.vals) < arenaMinFree {
+	if cap(r.vals)-len(r.vals) < arenaMinFree || cap(r.vals) > valsBlock {
 		r.vals = make([]byte, 0, valsBlock)
 	}
 	r.recStart = len(r.out)

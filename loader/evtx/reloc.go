@@ -40,6 +40,7 @@ type relocRef struct {
 	field int32 // where the reference is, from the template's start
 	kind  uint8
 	off   int32  // refInternal: where the name is, from the template's start
+	end   int32  // refInternal: where the name ends, from the template's start
 	name  []byte // refBefore: the name's size, characters and NUL
 }
 
@@ -89,7 +90,7 @@ func (rc *relocRecorder) ref(c *chunk, field int, off uint32) {
 		rc.masks = append(rc.masks, f+4, f+10)
 		rc.refs = append(rc.refs, relocRef{field: f, kind: refInPlace})
 	case o >= rc.start && nameEnd <= rc.end:
-		rc.refs = append(rc.refs, relocRef{field: f, kind: refInternal, off: int32(o - rc.start)})
+		rc.refs = append(rc.refs, relocRef{field: f, kind: refInternal, off: int32(o - rc.start), end: int32(nameEnd - rc.start)})
 	case nameEnd <= rc.start:
 		rc.refs = append(rc.refs, relocRef{field: f, kind: refBefore, name: c.d[o+6 : nameEnd]})
 	default:
@@ -124,10 +125,31 @@ func (c *chunk) keepRelocatable(pos int, t *template, depth int, rc *relocRecord
 		masks = append(masks, p[0], p[1])
 	}
 	refs := slices.Clone(rc.refs)
-	for i := range refs {
-		refs[i].name = slices.Clone(refs[i].name)
+	// A name read inside the template must not lie in bytes that may differ.
+	for _, r := range refs {
+		if r.kind != refInternal {
+			continue
+		}
+		for i := 0; i < len(masks); i += 2 {
+			if r.off+6 < masks[i+1] && masks[i] < r.end {
+				return
+			}
+		}
 	}
-	size := rc.end - rc.start + len(t.nodes)*int(unsafe.Sizeof(node{}))
+	size := rc.end - rc.start + len(t.nodes)*int(unsafe.Sizeof(node{})) + len(refs)*int(unsafe.Sizeof(relocRef{})) + 4*len(masks)
+	names := map[string][]byte{}
+	for i := range refs {
+		if refs[i].name == nil {
+			continue
+		}
+		c, ok := names[string(refs[i].name)]
+		if !ok {
+			c = slices.Clone(refs[i].name)
+			names[string(c)] = c
+			size += len(c)
+		}
+		refs[i].name = c
+	}
 	if c.reloc == nil || len(c.reloc) >= maxReloc || c.relocBytes+size > maxRelocBytes {
 		c.reloc = map[relocKey]*relocEntry{}
 		c.relocBytes = 0

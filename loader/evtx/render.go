@@ -207,11 +207,7 @@ func (r *renderer) list(nodes []node, i int32, vals []value, attr bool) {
 		// or an attribute, node would only count them and render their
 		// value.
 		if n := &nodes[i]; n.kind == nSubst && (attr || r.depth != 0) {
-			r.work++
-			r.c.spend()
-			if r.work > maxWork {
-				fail("record expands to more than %d binary XML items", maxWork)
-			}
+			r.tick()
 			if int(n.sub) < len(vals) {
 				r.value(vals[n.sub], attr)
 			}
@@ -221,12 +217,18 @@ func (r *renderer) list(nodes []node, i int32, vals []value, attr bool) {
 	}
 }
 
-func (r *renderer) node(nodes []node, i int32, vals []value, attr bool) {
+// tick counts one item rendered against the record's and the chunk's
+// budgets.
+func (r *renderer) tick() {
 	r.work++
 	r.c.spend()
 	if r.work > maxWork {
 		fail("record expands to more than %d binary XML items", maxWork)
 	}
+}
+
+func (r *renderer) node(nodes []node, i int32, vals []value, attr bool) {
+	r.tick()
 	n := &nodes[i]
 	if r.depth == 0 && !attr {
 		// Outside the root element only elements and, after it, processing
@@ -459,6 +461,10 @@ func (r *renderer) emit(nodes []node, n *node, vals []value, item []byte, isItem
 		if absent(nodes, an, vals) {
 			continue
 		}
+		// Attributes count against the budgets and the XML limit as
+		// elements do: a template of many attributes, instantiated by many
+		// small records, would otherwise render without bound.
+		r.tick()
 		out := append(r.out, ' ')
 		out = append(out, an.str...)
 		r.out = append(out, '=', '\'')
@@ -475,11 +481,13 @@ func (r *renderer) emit(nodes []node, n *node, vals []value, item []byte, isItem
 			r.cap.on = on
 		}
 		r.out = append(r.out, '\'')
+		r.check()
 	}
 	if n.empty {
 		r.out = append(r.out, '/', '>')
 		r.closeText(f)
 		r.depth--
+		r.check()
 		return
 	}
 	r.out = append(r.out, '>')
