@@ -96,19 +96,23 @@ func maskedNameBody(next [4]byte, hash [2]byte) func(int) []byte {
 	}
 }
 
-func TestCarriedTemplateMaskedName(t *testing.T) {
-	a := craftedChunk(512, 7, maskedNameBody([4]byte{2, 0, 'A', 0}, [2]byte{'B', 0}))
-	b := craftedChunk(512, 7, maskedNameBody([4]byte{2, 0, 'C', 0}, [2]byte{'D', 0}))
+// sameAfter checks that chunk b, the file's second chunk, decodes after chunk
+// a as it does alone.
+func sameAfter(t *testing.T, a, b []byte) {
+	t.Helper()
 	fresh := decodeAll(NewNormalizer(), b, fileHeaderSize+chunkSize)
 	n := NewNormalizer()
 	first := decodeAll(n, a, fileHeaderSize)
 	reused := decodeAll(n, b, fileHeaderSize+chunkSize)
-	t.Logf("chunk A: %q", first)
-	t.Logf("chunk B fresh: %q", fresh)
-	t.Logf("chunk B after A: %q", reused)
 	if strings.Join(fresh, "\n") != strings.Join(reused, "\n") {
-		t.Errorf("chunk B decodes differently after chunk A")
+		t.Errorf("chunk B decodes differently after chunk A (%q):\n alone   %q\n after A %q", first, fresh, reused)
 	}
+}
+
+func TestCarriedTemplateMaskedName(t *testing.T) {
+	a := craftedChunk(512, 7, maskedNameBody([4]byte{2, 0, 'A', 0}, [2]byte{'B', 0}))
+	b := craftedChunk(512, 7, maskedNameBody([4]byte{2, 0, 'C', 0}, [2]byte{'D', 0}))
+	sameAfter(t, a, b)
 }
 
 // movedBody: the same template bytes, only moved by 2 bytes in the second
@@ -135,16 +139,7 @@ func movedBody(start int) []byte {
 func TestCarriedTemplateMoved(t *testing.T) {
 	a := craftedChunk(512, 9, movedBody)
 	b := craftedChunk(514, 9, movedBody)
-	fresh := decodeAll(NewNormalizer(), b, fileHeaderSize+chunkSize)
-	n := NewNormalizer()
-	first := decodeAll(n, a, fileHeaderSize)
-	reused := decodeAll(n, b, fileHeaderSize+chunkSize)
-	t.Logf("chunk A: %q", first)
-	t.Logf("chunk B fresh: %q", fresh)
-	t.Logf("chunk B after A: %q", reused)
-	if strings.Join(fresh, "\n") != strings.Join(reused, "\n") {
-		t.Errorf("chunk B decodes differently after chunk A")
-	}
+	sameAfter(t, a, b)
 }
 
 // bigNameChunk: three templates of 16 KiB, each of some 3,000 attributes naming
@@ -240,16 +235,7 @@ func sameBytesBody(int) []byte {
 }
 
 func TestSharedTemplateMoved(t *testing.T) {
-	a := craftedChunk(512, 5, sameBytesBody)
-	b := craftedChunk(520, 5, sameBytesBody)
-	fresh := decodeAll(NewNormalizer(), b, fileHeaderSize+chunkSize)
-	n := NewNormalizer()
-	decodeAll(n, a, fileHeaderSize)
-	reused := decodeAll(n, b, fileHeaderSize+chunkSize)
-	t.Logf("fresh %q / after A %q", fresh, reused)
-	if strings.Join(fresh, "\n") != strings.Join(reused, "\n") {
-		t.Errorf("chunk B decodes differently after chunk A")
-	}
+	sameAfter(t, craftedChunk(512, 5, sameBytesBody), craftedChunk(520, 5, sameBytesBody))
 }
 
 // Each chunk decoded after every earlier chunk of its file (carried caches)
