@@ -99,7 +99,7 @@ type leaf struct {
 var leaves = func() []leaf {
 	var ls []leaf
 	for ci, f := range schema.Fields {
-		stats := f.Kind == schema.Int || f.Kind == schema.Time || contains(schema.Filtered, f.Name)
+		stats := f.Kind == schema.Int || f.Kind == schema.Time || slices.Contains(schema.Filtered, f.Name)
 		switch f.Kind {
 		case schema.String:
 			ls = append(ls, leaf{field: ci, path: []string{f.Name}, typ: typeByteArray, maxDef: 1, dict: dictionaryColumn[ci], stats: stats})
@@ -118,25 +118,20 @@ var leaves = func() []leaf {
 	return ls
 }()
 
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
-}
-
 // schemaPrefix is the footer's first two fields (format version, schema),
 // the same in every file; columnOrders is its last (every column ordered by
 // its type's order).
 var schemaPrefix, columnOrders = func() ([]byte, []byte) {
 	var c compact
 	c.i32(1, 2) // version
-	n := 1
+	n := 1 // the root, then per field its group and leaf elements
 	for _, f := range schema.Fields {
-		n += map[schema.Kind]int{schema.StringList: 3, schema.StringMap: 4}[f.Kind]
-		if f.Kind != schema.StringList && f.Kind != schema.StringMap {
+		switch f.Kind {
+		case schema.StringList:
+			n += 3
+		case schema.StringMap:
+			n += 4
+		default:
 			n++
 		}
 	}
@@ -423,15 +418,10 @@ func (fw *fileWriter) intChunk(segs []Segment, refs []Ref, lf *leaf, ch *chunk) 
 
 func intStats(v []int64, nulls int) stats {
 	s := stats{nulls: int64(nulls), legacy: true}
-	if len(v) == 0 {
-		return s
+	if len(v) > 0 {
+		s.min = binary.LittleEndian.AppendUint64(nil, uint64(slices.Min(v)))
+		s.max = binary.LittleEndian.AppendUint64(nil, uint64(slices.Max(v)))
 	}
-	lo, hi := v[0], v[0]
-	for _, x := range v[1:] {
-		lo, hi = min(lo, x), max(hi, x)
-	}
-	s.min = binary.LittleEndian.AppendUint64(nil, uint64(lo))
-	s.max = binary.LittleEndian.AppendUint64(nil, uint64(hi))
 	return s
 }
 
@@ -574,19 +564,9 @@ func countBelow(def []int16, max int16) int {
 
 func stringStats(v []string, nulls int) stats {
 	s := stats{nulls: int64(nulls)}
-	if len(v) == 0 {
-		return s
+	if len(v) > 0 {
+		s.min, s.max = []byte(slices.Min(v)), []byte(slices.Max(v))
 	}
-	lo, hi := v[0], v[0]
-	for _, x := range v[1:] {
-		if x < lo {
-			lo = x
-		}
-		if x > hi {
-			hi = x
-		}
-	}
-	s.min, s.max = []byte(lo), []byte(hi)
 	return s
 }
 
