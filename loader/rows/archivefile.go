@@ -124,7 +124,7 @@ var leaves = func() []leaf {
 var schemaPrefix, columnOrders = func() ([]byte, []byte) {
 	var c compact
 	c.i32(1, 2) // version
-	n := 1 // the root, then per field its group and leaf elements
+	n := 1      // the root, then per field its group and leaf elements
 	for _, f := range schema.Fields {
 		switch f.Kind {
 		case schema.StringList:
