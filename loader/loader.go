@@ -71,6 +71,14 @@ const (
 
 const defaultFlushBytes = 32 << 20
 
+// flushBudget is FlushBytes, or its default.
+func (o *Options) flushBudget() int {
+	if o.FlushBytes > 0 {
+		return o.FlushBytes
+	}
+	return defaultFlushBytes
+}
+
 // Progress is updated atomically while a load runs.
 type Progress struct {
 	Phase      atomic.Value // string: "hashing", "loading", "committing"
@@ -156,13 +164,9 @@ func Load(ctx context.Context, opts Options) (*Summary, error) {
 		return nil, err
 	}
 
-	budget := opts.FlushBytes
-	if budget <= 0 {
-		budget = defaultFlushBytes
-	}
 	// 8× the flush budget: the peak heap GOGC=100 gives on the EVTX
 	// benchmark, for a fifth of the collections (see gcFloor).
-	defer gcFloor(8 * int64(budget))()
+	defer gcFloor(8 * int64(opts.flushBudget()))()
 
 	l := &load{opts: opts, a: a, m: m, id: newLoadID(start), started: start}
 	defer os.RemoveAll(l.tmpDir())

@@ -78,10 +78,7 @@ type pendingFile struct {
 
 func newPartitionWriter(ctx context.Context, l *load) *partitionWriter {
 	w := &partitionWriter{l: l, parts: map[int64][]rows.Segment{}, held: map[int64]*heldRows{},
-		queue: make(chan pendingFile), limit: l.opts.FlushBytes}
-	if w.limit <= 0 {
-		w.limit = defaultFlushBytes
-	}
+		queue: make(chan pendingFile), limit: l.opts.flushBudget()}
 	if !l.opts.KeepDuplicates {
 		w.dedup = newDedup(l)
 	}
@@ -380,14 +377,7 @@ func (l *load) writeParquet(ctx context.Context, pf pendingFile, rel string) err
 	var err error
 	switch l.opts.Writer {
 	case WriterArchive:
-		err = l.out.Write(final, func(f *os.File) error {
-			w := newBufferedFile(f)
-			err := rows.WriteArchiveFile(w, pf.segs, pf.refs)
-			if cerr := w.Close(); err == nil {
-				err = cerr
-			}
-			return err
-		})
+		err = l.out.Write(final, func(f *os.File) error { return writeArchiveParquet(pf, f) })
 	case WriterArrow:
 		err = l.out.Write(final, func(f *os.File) error { return writeArrowParquet(pf, f) })
 	default: // DuckDB writes the file by its name
@@ -438,6 +428,17 @@ var arrowWriterProps = func() []parquet.WriterProperty {
 	}
 	return p
 }()
+
+// writeArchiveParquet writes with the archive's own Parquet writer to f,
+// which the caller closes, through a buffer.
+func writeArchiveParquet(pf pendingFile, f *os.File) error {
+	w := newBufferedFile(f)
+	err := rows.WriteArchiveFile(w, pf.segs, pf.refs)
+	if cerr := w.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
 
 // writeArrowParquet writes with arrow-go's own Parquet writer to f, which the
 // caller closes, through a buffer: the writer serializes page headers and

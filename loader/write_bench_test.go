@@ -47,16 +47,7 @@ func BenchmarkWriteSmallFiles(b *testing.B) { benchmarkWriters(b, false) }
 func BenchmarkWriteOneFile(b *testing.B) { benchmarkWriters(b, true) }
 
 func benchmarkWriters(b *testing.B, one bool) {
-	b.Run("archive", func(b *testing.B) {
-		benchmarkWrite(b, one, func(f pendingFile, out *os.File) error {
-			w := newBufferedFile(out)
-			err := rows.WriteArchiveFile(w, f.segs, f.refs)
-			if cerr := w.Close(); err == nil {
-				err = cerr
-			}
-			return err
-		})
-	})
+	b.Run("archive", func(b *testing.B) { benchmarkWrite(b, one, writeArchiveParquet) })
 	b.Run("arrow", func(b *testing.B) { benchmarkWrite(b, one, writeArrowParquet) })
 }
 

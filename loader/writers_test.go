@@ -152,15 +152,9 @@ func TestArchiveWriterMatchesArrow(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			segs, refs := randomSegments(rand.New(rand.NewPCG(tc.seed, 7)), tc.batches, tc.perBatch, tc.big, tc.sparse)
 			ours, theirs := filepath.Join(dir, tc.name+"-archive.parquet"), filepath.Join(dir, tc.name+"-arrow.parquet")
-			writeFile(t, ours, func(f *os.File) error {
-				w := newBufferedFile(f)
-				err := rows.WriteArchiveFile(w, segs, refs)
-				if cerr := w.Close(); err == nil {
-					err = cerr
-				}
-				return err
-			})
-			writeFile(t, theirs, func(f *os.File) error { return writeArrowParquet(pendingFile{segs: segs, refs: refs}, f) })
+			pf := pendingFile{segs: segs, refs: refs}
+			writeFile(t, ours, func(f *os.File) error { return writeArchiveParquet(pf, f) })
+			writeFile(t, theirs, func(f *os.File) error { return writeArrowParquet(pf, f) })
 			same := func(what, q string) {
 				t.Helper()
 				n := func(a, b string) int64 {
