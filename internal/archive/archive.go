@@ -198,17 +198,31 @@ func WriteAtomic(path string, write func(f *os.File) error) error {
 	if err := os.MkdirAll(dir, DirPerm); err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+	if err := writeRenamed(path, write, true); err != nil {
+		return err
+	}
+	return SyncDir(dir)
+}
+
+// writeRenamed writes path through a temporary file in its directory, made
+// durable before it is renamed into place: by its name after it is closed
+// (byName: write may have replaced it by name, as DuckDB's COPY does) or
+// through its handle.
+func writeRenamed(path string, write func(f *os.File) error, byName bool) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp") // mode FilePerm
 	if err != nil {
 		return err
 	}
 	tmp := f.Name()
 	defer os.Remove(tmp) // no-op after a successful rename
 	err = write(f)
+	if err == nil && !byName {
+		err = f.Sync()
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
-	if err == nil {
+	if err == nil && byName {
 		err = SyncFile(tmp)
 	}
 	if err == nil {
@@ -217,7 +231,7 @@ func WriteAtomic(path string, write func(f *os.File) error) error {
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	return SyncDir(dir)
+	return nil
 }
 
 // Files writes the many files of one load. Each is written as WriteAtomic
@@ -250,26 +264,7 @@ func (s *Files) Write(path string, write func(f *os.File) error) error {
 		s.dirs[dir] = true
 		s.mu.Unlock()
 	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp") // mode FilePerm
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp) // no-op after a successful rename
-	err = write(f)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
+	return writeRenamed(path, write, false)
 }
 
 // Sync makes the renames of the files written so far durable.
