@@ -755,16 +755,9 @@ var localKinds = map[string]localKind{
 	"SystemTime": lkSystemTime, "ProcessID": lkProcessID, "ThreadID": lkThreadID, "UserID": lkUserID,
 }
 
-func localKindOf(local string) localKind {
-	switch local {
-	case "Event", "System", "EventData", "UserData", "RenderingInfo", "Provider", "TimeCreated",
-		"Execution", "Security", "EventID", "Version", "Level", "Task", "Opcode", "Keywords",
-		"EventRecordID", "Channel", "Computer", "Message", "Binary", "Name", "Guid",
-		"SystemTime", "ProcessID", "ThreadID", "UserID":
-		return localKinds[local]
-	}
-	return lkOther
-}
+// localKindOf is the kind of a local name; lkOther (the zero value) for any
+// name not in localKinds. It runs once per parsed node, not per record.
+func localKindOf(local string) localKind { return localKinds[local] }
 
 // plainText says whether literal text needs no escaping: bit 1 as element
 // text, bit 2 as an attribute value (see renderer.text).
