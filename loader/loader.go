@@ -170,6 +170,7 @@ func Load(ctx context.Context, opts Options) (*Summary, error) {
 
 	l := &load{opts: opts, a: a, m: m, id: newLoadID(start), started: start}
 	defer os.RemoveAll(l.tmpDir())
+	defer l.out.Wait() // files still being synced when the load fails
 	if err := l.prepare(ctx); err != nil {
 		return nil, err
 	}
@@ -202,7 +203,7 @@ type load struct {
 	replaced map[string]bool // SHA-256 of inputs whose earlier rows --force replaces
 	files    []archive.File
 	engMu    sync.Mutex    // guards opening the engine (see engine)
-	out      archive.Files // writes files, syncs their directories before the commit
+	out      archive.Files // writes files; Sync makes them durable before the commit
 	seq      int
 	rejects  *rejectsWriter
 	sum      Summary
@@ -667,7 +668,10 @@ func (l *load) commit(ctx context.Context) error {
 	m.Loads = append(m.Loads, archive.Load{ID: l.id, Started: l.started.UTC(), Finished: time.Now().UTC(),
 		Version: l.opts.Version, Events: l.sum.Archived, Rejected: l.sum.Rejected, Rejects: rejectsRel})
 	if err := l.out.Sync(); err != nil {
-		return fmt.Errorf("sync the archive's directories: %w", err)
+		if noSpace(err) {
+			return fmt.Errorf("make the new files durable: %w", errNoSpace)
+		}
+		return fmt.Errorf("make the new files durable: %w", err)
 	}
 	if beforeCommit != nil {
 		if err := beforeCommit(); err != nil {

@@ -391,10 +391,17 @@ func (l *load) writeParquet(ctx context.Context, pf pendingFile, rel string) err
 			return eng.WriteParquet(ctx, rec, f.Name())
 		})
 	}
-	if err != nil && (errors.Is(err, syscall.ENOSPC) || strings.Contains(err.Error(), "no space left on device")) {
-		return fmt.Errorf("write %s: no space left on device: free space on the archive's disk and run the load again (nothing of this load is committed)", final)
+	if noSpace(err) {
+		return fmt.Errorf("write %s: %w", final, errNoSpace)
 	}
 	return err
+}
+
+var errNoSpace = errors.New("no space left on device: free space on the archive's disk and run the load again (nothing of this load is committed)")
+
+// noSpace reports whether err is the disk running full.
+func noSpace(err error) bool {
+	return err != nil && (errors.Is(err, syscall.ENOSPC) || strings.Contains(err.Error(), "no space left on device"))
 }
 
 // arrowWriterProps: zstd at level 1 (level 3 costs a third more time for a few
