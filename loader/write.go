@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 	"unicode/utf8"
@@ -199,15 +200,7 @@ func (w *partitionWriter) flush(ctx context.Context, final bool) error {
 	// The small dates' rows are copied aside while the files are written
 	// (the copies skip the input hash column, the only one writers set).
 	held := make(chan error, 1)
-	go func() {
-		for _, d := range small {
-			if err := w.hold(ctx, d, parts[d]); err != nil {
-				held <- err
-				return
-			}
-		}
-		held <- nil
-	}()
+	go func() { held <- w.hold(ctx, small, parts) }()
 	err := w.send(files)
 	if herr := <-held; err == nil {
 		err = herr
@@ -258,31 +251,57 @@ func segmentBytes(segs []rows.Segment) int {
 	return n
 }
 
-// hold copies a date's new rows to its held rows, with their inputs' hashes.
-func (w *partitionWriter) hold(ctx context.Context, day int64, segs []rows.Segment) error {
+// hold copies the new rows of days (in parts) to their held rows, with their
+// inputs' hashes, several dates at a time: the flush waits for it.
+func (w *partitionWriter) hold(ctx context.Context, days []int64, parts map[int64][]rows.Segment) error {
 	// The hashes first: a failure leaves the held rows as they were.
-	shas := make([]string, len(segs))
-	for i, sg := range segs {
-		sha, err := w.l.inputHash(ctx, sg.B.Input)
-		if err != nil {
-			return err
+	shas := make([][]string, len(days))
+	for i, d := range days {
+		shas[i] = make([]string, len(parts[d]))
+		for j, sg := range parts[d] {
+			sha, err := w.l.inputHash(ctx, sg.B.Input)
+			if err != nil {
+				return err
+			}
+			shas[i][j] = sha
 		}
-		shas[i] = sha
 	}
+	hs := make([]*heldRows, len(days))
+	for i, d := range days {
+		h := w.held[d]
+		if h == nil {
+			h = &heldRows{b: rows.NewBatch(0)}
+			h.b.Input = -1
+			h.b.Reserve(colSHA)
+			w.held[d] = h
+		} else {
+			w.heldBytes -= h.size()
+		}
+		hs[i] = h
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(len(days), runtime.NumCPU()) {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < len(days); i = int(next.Add(1) - 1) {
+				hs[i].add(parts[days[i]], shas[i])
+			}
+		})
+	}
+	wg.Wait()
+	for _, h := range hs {
+		w.heldBytes += h.size()
+	}
+	return nil
+}
+
+// add copies the rows of segs, of the inputs whose hashes are shas.
+func (h *heldRows) add(segs []rows.Segment, shas []string) {
 	n := 0
 	for _, sg := range segs {
 		n += len(sg.Rows)
 	}
-	h := w.held[day]
-	if h == nil {
-		h = &heldRows{b: rows.NewBatch(n)}
-		h.b.Input = -1
-		h.b.Reserve(colSHA)
-		w.held[day] = h
-	} else {
-		w.heldBytes -= h.size()
-		h.b.Grow(n)
-	}
+	h.b.Grow(n)
 	for i, sg := range segs {
 		sha := shas[i]
 		from := h.b.Len
@@ -296,8 +315,6 @@ func (w *partitionWriter) hold(ctx context.Context, day int64, segs []rows.Segme
 			h.inputs = slices.Insert(h.inputs, i, sha)
 		}
 	}
-	w.heldBytes += h.size()
-	return nil
 }
 
 // prepareFile names the file of one date's rows, held and new, and lets go
