@@ -3,25 +3,36 @@ package loader
 import (
 	"bufio"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
 	"unsafe"
 )
 
-// TestHugePagesMarksTheHeap: memory the heap hands out after hugePages lies
-// in a mapping marked for transparent huge pages (VmFlags "hg").
+// TestHugePagesMarksTheHeap: after markHuge and a collection, the heap hands
+// out memory from mappings marked for transparent huge pages (VmFlags "hg").
 func TestHugePagesMarksTheHeap(t *testing.T) {
-	if b, err := os.ReadFile("/sys/kernel/mm/transparent_hugepage/enabled"); err != nil || strings.Contains(string(b), "[never]") {
-		t.Skip("this kernel has no transparent huge pages, or they are off")
+	if !thpOnRequest() {
+		t.Skip("transparent huge pages are not in madvise mode here")
 	}
-	if godebug("disablethp") == "1" {
-		t.Skip("GODEBUG=disablethp=1")
+	// Larger than any free run the heap may hold before (the tests before
+	// this one free smaller objects), so the allocation after reuses the
+	// marked pages; it may begin in a free run just below them.
+	const size = 192 << 20
+	markHuge(size)
+	runtime.GC()
+	b := make([]byte, size)
+	if marked := markedBytes(t, uintptr(unsafe.Pointer(&b[0])), size); marked < size/2 {
+		t.Errorf("%d MiB of the %d MiB allocated after markHuge are marked for huge pages, want most", marked>>20, size>>20)
 	}
-	hugePages(64 << 20)
-	b := make([]byte, 32<<20) // larger than any free run of the heap before
-	if flags := vmFlags(t, uintptr(unsafe.Pointer(&b[0]))); !strings.Contains(" "+flags+" ", " hg ") {
-		t.Errorf("the heap after hugePages is not marked for huge pages: VmFlags %q", flags)
+	runtime.KeepAlive(b)
+}
+
+// TestHugePagesBounded: hugePages never marks more than the machine can give.
+func TestHugePagesBounded(t *testing.T) {
+	if m := maxHugeHeap(); m <= 0 || m > 1<<30 {
+		t.Errorf("maxHugeHeap = %d, want 0 < m <= 1 GiB", m)
 	}
 }
 
@@ -35,29 +46,33 @@ func TestGodebug(t *testing.T) {
 	}
 }
 
-// vmFlags returns the VmFlags of the mapping holding addr.
-func vmFlags(t *testing.T, addr uintptr) string {
+// markedBytes returns how many bytes of [addr, addr+n) lie in mappings
+// marked for huge pages.
+func markedBytes(t *testing.T, addr uintptr, n int) int {
 	f, err := os.Open("/proc/self/smaps")
 	if err != nil {
 		t.Skip(err)
 	}
 	defer f.Close()
-	in := false
+	lo, hi := uint64(addr), uint64(addr)+uint64(n)
+	var start, end uint64 // of the mapping being read
+	marked := 0
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		line := sc.Text()
-		if lo, hi, ok := strings.Cut(strings.Fields(line)[0], "-"); ok && !strings.HasSuffix(line, ":") {
-			l, err1 := strconv.ParseUint(lo, 16, 64)
-			h, err2 := strconv.ParseUint(hi, 16, 64)
+		if a, b, ok := strings.Cut(strings.Fields(line)[0], "-"); ok && !strings.HasSuffix(line, ":") {
+			l, err1 := strconv.ParseUint(a, 16, 64)
+			h, err2 := strconv.ParseUint(b, 16, 64)
 			if err1 == nil && err2 == nil {
-				in = uint64(addr) >= l && uint64(addr) < h
+				start, end = l, h
 				continue
 			}
 		}
-		if in && strings.HasPrefix(line, "VmFlags:") {
-			return strings.TrimSpace(strings.TrimPrefix(line, "VmFlags:"))
+		if strings.HasPrefix(line, "VmFlags:") && strings.Contains(line+" ", " hg ") {
+			if l, h := max(start, lo), min(end, hi); l < h {
+				marked += int(h - l)
+			}
 		}
 	}
-	t.Fatalf("no mapping holds %#x", addr)
-	return ""
+	return marked
 }
