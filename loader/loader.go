@@ -334,7 +334,7 @@ func (l *load) problem(pr Problem) {
 	l.opts.OnProblem(pr)
 	if l.rejects == nil {
 		var err error
-		if l.rejects, err = newRejectsWriter(l.a, l.id); err != nil {
+		if l.rejects, err = newRejectsWriter(l.a, &l.out, l.id); err != nil {
 			// The rejects file is best effort; the problem itself was reported.
 			l.rejects = &rejectsWriter{err: err}
 		}

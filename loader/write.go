@@ -627,9 +627,11 @@ type rejectsWriter struct {
 	err error
 }
 
-func newRejectsWriter(a *archive.Archive, loadID string) (*rejectsWriter, error) {
+// newRejectsWriter starts the load's rejects file; its directory is created
+// through out, whose Sync makes the file's rename durable before the commit.
+func newRejectsWriter(a *archive.Archive, out *archive.Files, loadID string) (*rejectsWriter, error) {
 	rel := archive.RejectsDir + "/" + loadID + ".ndjson"
-	if err := os.MkdirAll(a.Path(archive.RejectsDir), archive.DirPerm); err != nil {
+	if err := out.Mkdir(a.Path(archive.RejectsDir)); err != nil {
 		return nil, err
 	}
 	f, err := os.OpenFile(a.Path(rel)+".tmp", os.O_CREATE|os.O_TRUNC|os.O_WRONLY, archive.FilePerm)

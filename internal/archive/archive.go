@@ -254,18 +254,19 @@ func finish(f *os.File, path string, byName bool) error {
 // absent under its final name), but write must fill it through the handle
 // (not by name), and the waits are taken off the writer:
 //   - each directory is created once, and synced once, by Sync, before the
-//     commit that names the files;
+//     commit that names the files, with the parent of each directory created;
 //   - a file is made durable and renamed in the background, several at a
 //     time, while the writer goes on to the next one; Wait and Sync wait for
-//     them.
+//     them, and once one has failed, Write fails too, so that the load stops.
 //
 // A load of sparse logs writes hundreds or thousands of files, and an fsync
-// each on the writers' way left a core idle: 9.0-10.1 s against 8.2 s with
-// no fsync at all for 1.1 M EVTX records in 4,224 files (docs/benchmarks.md).
+// each on the writers' way left a core idle (1.1 M EVTX records in 4,224
+// files: 9.4 s against 8.8 s; docs/benchmarks.md).
 type Files struct {
 	mu      sync.Mutex
-	dirs    map[string]bool // created, not yet synced
-	errs    []error         // of background syncs and renames
+	dirs    map[string]bool // created or written to, not yet synced
+	err     error           // the first background failure
+	failed  int             // background failures
 	pending sync.WaitGroup
 	slots   chan struct{} // files being made durable at once
 }
@@ -274,26 +275,56 @@ type Files struct {
 // commits concurrent fsyncs together, and each holds an open file.
 const filesSyncing = 16
 
-// Write writes path; see Files. An error making it durable or renaming it is
-// returned by Wait or Sync.
-func (s *Files) Write(path string, write func(f *os.File) error) error {
-	dir := filepath.Dir(path)
+// Mkdir creates dir and its missing parents; Sync makes their entries durable.
+func (s *Files) Mkdir(dir string) error {
 	s.mu.Lock()
 	known := s.dirs[dir]
+	s.mu.Unlock()
+	if known {
+		return nil
+	}
+	// The directories whose entries change: dir's (its files), and the
+	// parent of each directory created.
+	changed := []string{dir}
+	for d := dir; ; {
+		if _, err := os.Stat(d); err == nil {
+			break
+		}
+		up := filepath.Dir(d)
+		if up == d {
+			break
+		}
+		changed = append(changed, up)
+		d = up
+	}
+	if err := os.MkdirAll(dir, DirPerm); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.dirs == nil {
+		s.dirs = map[string]bool{}
+	}
+	for _, d := range changed {
+		s.dirs[d] = true
+	}
+	return nil
+}
+
+// Write writes path; see Files. An error making it durable or renaming it is
+// returned by Wait or Sync, and by the Writes after it.
+func (s *Files) Write(path string, write func(f *os.File) error) error {
+	if err := s.Mkdir(filepath.Dir(path)); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	err := s.err
 	if s.slots == nil {
 		s.slots = make(chan struct{}, filesSyncing)
 	}
 	s.mu.Unlock()
-	if !known {
-		if err := os.MkdirAll(dir, DirPerm); err != nil {
-			return err
-		}
-		s.mu.Lock()
-		if s.dirs == nil {
-			s.dirs = map[string]bool{}
-		}
-		s.dirs[dir] = true
-		s.mu.Unlock()
+	if err != nil {
+		return err
 	}
 	f, err := writeTemp(path, write)
 	if err != nil {
@@ -304,7 +335,10 @@ func (s *Files) Write(path string, write func(f *os.File) error) error {
 		defer func() { <-s.slots }()
 		if err := finish(f, path, false); err != nil {
 			s.mu.Lock()
-			s.errs = append(s.errs, err)
+			if s.err == nil {
+				s.err = err
+			}
+			s.failed++
 			s.mu.Unlock()
 		}
 	})
@@ -312,12 +346,15 @@ func (s *Files) Write(path string, write func(f *os.File) error) error {
 }
 
 // Wait waits for the files written so far to be durable under their final
-// names, and returns the errors doing so.
+// names, and returns the first error doing so (with how many others failed).
 func (s *Files) Wait() error {
 	s.pending.Wait()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return errors.Join(s.errs...)
+	if s.failed > 1 {
+		return fmt.Errorf("%w (and %d more files)", s.err, s.failed-1)
+	}
+	return s.err
 }
 
 // Sync makes the files written so far, and their renames, durable.

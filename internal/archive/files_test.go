@@ -1,6 +1,7 @@
 package archive
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -80,5 +81,38 @@ func TestFilesWriteErrors(t *testing.T) {
 	}
 	if m, _ := filepath.Glob(filepath.Join(dir, ".*.tmp")); len(m) > 0 {
 		t.Errorf("temporary files left: %v", m)
+	}
+	// The writers learn of it: the next Write fails, and writes nothing.
+	if err := out.Write(filepath.Join(dir, "b"), func(*os.File) error { return nil }); err == nil || !strings.Contains(err.Error(), "taken") {
+		t.Errorf("Write after a failed rename = %v, want that failure", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "b")); err == nil {
+		t.Error("a file was written after a failed rename")
+	}
+	// Several failures at once: the first, and a count.
+	many := Files{err: errors.New("rename x: no such file"), failed: 3}
+	if err := many.Wait(); err == nil || err.Error() != "rename x: no such file (and 2 more files)" {
+		t.Errorf("Wait after 3 failures = %v, want the first and a count", err)
+	}
+}
+
+// TestFilesSyncsNewParents: Sync makes durable the entries of the
+// directories Write created, and of the files' directories.
+func TestFilesSyncsNewParents(t *testing.T) {
+	root := t.TempDir()
+	var out Files
+	p := filepath.Join(root, "events", "date=2026-01-01", "part-1")
+	if err := out.Write(p, func(f *os.File) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	out.mu.Lock()
+	for _, d := range []string{root, filepath.Join(root, "events"), filepath.Join(root, "events", "date=2026-01-01")} {
+		if !out.dirs[d] {
+			t.Errorf("%s is not synced before the commit", d)
+		}
+	}
+	out.mu.Unlock()
+	if err := out.Sync(); err != nil {
+		t.Fatal(err)
 	}
 }
