@@ -105,6 +105,15 @@ func evtxBench(bin, dir string) error {
 	fmt.Printf("the same work as evtxexport (binary XML to XML text, on every core): huntsql's reader is %.1fx evtxexport, %.1fx per CPU second\n",
 		render.rate()/base.rate(), perCPU(render.events, render.cpu)/perCPU(base.events, base.cpu))
 	fmt.Printf("archive: %d Parquet files for %d records over %d days\n", countFiles(arch, ".parquet"), records, countDirs(filepath.Join(arch, "events")))
+	met := func(ok bool) string {
+		if ok {
+			return "met"
+		}
+		return "NOT met"
+	}
+	fmt.Printf("\ngoal: huntsql load >= 100000 records/s on %d cores: %.0f, %s; >= 20x evtxexport: %.1fx, %s (unlike work: evtxexport renders XML and keeps nothing); the same work, huntsql's reader >= 20x evtxexport: %.1fx, %s\n",
+		numCPU(), load.rate(), met(load.rate() >= 100_000), load.rate()/base.rate(), met(load.rate() >= 20*base.rate()),
+		render.rate()/base.rate(), met(render.rate() >= 20*base.rate()))
 	return nil
 }
 
