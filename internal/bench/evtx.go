@@ -200,6 +200,25 @@ func evtxCount(path string) (records, rejects int, err error) {
 // third of their allocations).
 const readBuffer = 64 << 10
 
+// eachChunk hands each chunk of the .evtx file at path to fn, reading it
+// through br.
+func eachChunk(br *bufio.Reader, path string, fn func(rows.Raw)) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	br.Reset(f)
+	sp := evtx.NewSplitter(br)
+	for {
+		raw, err := sp.Next()
+		if err == io.EOF {
+			return nil
+		}
+		fn(raw)
+	}
+}
+
 // evtxDecode splits, decodes and maps files on one goroutine.
 func evtxDecode(files []string) (cpuMeasure, int, error) {
 	start, cpu0 := time.Now(), selfCPU()
@@ -207,23 +226,15 @@ func evtxDecode(files []string) (cpuMeasure, int, error) {
 	records, rejects := 0, 0
 	br := bufio.NewReaderSize(nil, readBuffer)
 	for _, p := range files {
-		f, err := os.Open(p)
-		if err != nil {
-			return cpuMeasure{}, 0, err
-		}
-		br.Reset(f)
-		sp := evtx.NewSplitter(br)
 		src := &rows.Source{File: p}
-		for {
-			raw, err := sp.Next()
-			if err == io.EOF {
-				break
-			}
+		err := eachChunk(br, p, func(raw rows.Raw) {
 			b := rows.NewBatch(256)
 			n.Normalize(&raw, src, b, func(format.Reject) { rejects++ })
 			records += b.Len
+		})
+		if err != nil {
+			return cpuMeasure{}, 0, err
 		}
-		f.Close()
 	}
 	return cpuMeasure{measure: measure{wall: time.Since(start), events: records}, cpu: selfCPU() - cpu0}, rejects, nil
 }
@@ -247,23 +258,15 @@ func evtxRender(files []string, workers int) (cpuMeasure, error) {
 			count, size := 0, 0
 			var err error
 			for p := range work {
-				var f *os.File
-				if f, err = os.Open(p); err != nil {
-					break
-				}
-				br.Reset(f)
-				sp := evtx.NewSplitter(br)
-				for {
-					raw, rerr := sp.Next()
-					if rerr == io.EOF {
-						break
-					}
+				err = eachChunk(br, p, func(raw rows.Raw) {
 					n.Decode(raw.Data, raw.Offset, func(_ *winevent.Event, xml string, _ evtx.Record, _ []byte) {
 						count++
 						size += len(xml)
 					}, func(format.Reject) {})
+				})
+				if err != nil {
+					break
 				}
-				f.Close()
 			}
 			for range work { // after an error
 			}
